@@ -1,0 +1,214 @@
+"""`python -m bot`: the secretariat's commands, the terminal chat and the offline demo.
+
+Command names and options are a contract: scripts and the secretariat's automation call them.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from sqlmodel import select
+
+from bot.app import App, build_app
+from bot.settings import Settings, SettingsError, load_settings
+from handlers.onboarding import create_invite
+from handlers.task_import import ImportRejected, import_tasks, write_template
+from models.db import transaction
+from models.enums import Role, UnitKind
+from models.provinces import UnitDirectory, find_province, load_province_units
+from models.tables import Officer, Unit
+from reminders.export import write_export
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Task-reporting bot of the provincial steering committee.",
+    pretty_exceptions_enable=False,
+)
+
+
+class RoleOption(StrEnum):
+    officer = "officer"
+    lead = "lead"
+    secretariat = "secretariat"
+    admin = "admin"
+
+
+class KindOption(StrEnum):
+    commune = "commune"
+    ward = "ward"
+    special_zone = "special_zone"
+    department = "department"
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        _fail(f"error: {error}")
+
+
+def _app(settings: Settings | None = None) -> App:
+    return build_app(settings or _settings())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cli.command()
+def init(
+    province: Annotated[str, typer.Option(help="Province name, e.g. \"Quảng Ninh\"")],
+) -> None:
+    """Create or migrate the database and load the province's communes, wards and special zones."""
+    app = _app()
+    _ = app.translator
+    found = find_province(province)
+    if found is None:
+        _fail(_("No province is called “{name}”. Use one of the 34 provinces, e.g. \"Quảng Ninh\".", name=province))
+    with transaction(app.open_session) as session:
+        added, updated = load_province_units(session, found)
+    typer.echo(_("{province}: {added} units added, {updated} updated.", province=found.name, added=added, updated=updated))
+
+
+@cli.command("add-unit")
+def add_unit(
+    code: Annotated[str, typer.Option(help="Short code, e.g. SKHCN")],
+    name: Annotated[str, typer.Option(help="Full name, e.g. \"Sở Khoa học và Công nghệ\"")],
+    kind: Annotated[KindOption, typer.Option(help="Kind of unit")] = KindOption.department,
+) -> None:
+    """Add a department (or another unit) that receives tasks; renames it if the code exists."""
+    app = _app()
+    _ = app.translator
+    code = code.strip().upper()
+    if not code or len(code) > 20 or not name.strip():
+        _fail(_("A unit needs a code of at most 20 characters and a name."))
+    with transaction(app.open_session) as session:
+        unit = session.exec(select(Unit).where(Unit.code == code)).first()
+        if unit is None:
+            unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind.value))
+        else:
+            unit.name, unit.kind = name.strip(), UnitKind(kind.value)
+        session.add(unit)
+    typer.echo(_("Unit {code} · {name} saved.", code=code, name=name.strip()))
+
+
+@cli.command()
+def template(
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsx template")],
+) -> None:
+    """Write the task-list template the secretariat fills in."""
+    app = _app()
+    with transaction(app.open_session) as session:
+        units = session.exec(select(Unit)).all()
+    write_template(out, units)
+    typer.echo(app.translator("Template written to {path}.", path=str(out)))
+
+
+@cli.command("import-tasks")
+def import_tasks_command(
+    file: Annotated[Path, typer.Argument(help=".xlsx or .csv with a header row")],
+) -> None:
+    """Import or update tasks from a spreadsheet; any bad row means nothing is imported."""
+    app = _app()
+    _ = app.translator
+    if not file.is_file():
+        _fail(_("File not found: {path}", path=str(file)))
+    try:
+        with transaction(app.open_session) as session:
+            result = import_tasks(session, file, now=_now())
+    except ImportRejected as rejected:
+        for problem in rejected.problems:
+            typer.echo(problem.describe(_), err=True)
+        _fail(_("{count} problem(s) found; nothing was imported.", count=len(rejected.problems)), code=1)
+    typer.echo(_("Imported: {created} new tasks, {updated} updated; {added} assignments added, {removed} removed.", created=result.created, updated=result.updated, added=result.assignments_added, removed=result.assignments_removed))
+    for kept in result.kept_with_reports:
+        typer.echo(_("Kept (it already has reports): {assignment}", assignment=kept))
+
+
+@cli.command()
+def invite(
+    unit: Annotated[str, typer.Option(help="Unit code or name")],
+    role: Annotated[RoleOption, typer.Option(help="Role of the officer")],
+    name: Annotated[str, typer.Option(help="Full name of the officer")],
+) -> None:
+    """Create an officer and print their invite code (alone on the last line)."""
+    app = _app()
+    _ = app.translator
+    if not name.strip():
+        _fail(_("The officer needs a name."))
+    with transaction(app.open_session) as session:
+        found = UnitDirectory(session.exec(select(Unit)).all()).find(unit)
+        if len(found) != 1:
+            reason = _("No unit is called “{name}”.") if not found else _("“{name}” could mean several units; use the code.")
+            _fail(reason.format(name=unit))
+        officer = Officer(full_name=name.strip(), unit_id=found[0].id or 0, role=Role(role.value))
+        session.add(officer)
+        session.flush()
+        code = create_invite(session, officer=officer, now=_now(), ttl=app.config.invite_ttl).code
+        expires = app.translator.date((_now() + app.config.invite_ttl).astimezone(app.settings.zone).date())
+    typer.echo(_("Invite for {name} ({unit}), valid until {date}. Send /start {code} to the bot:", name=name.strip(), unit=found[0].name, date=expires, code=code))
+    typer.echo(code)
+
+
+@cli.command()
+def export(
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsx")],
+) -> None:
+    """Export one row per assignment with its latest report, and a summary sheet."""
+    app = _app()
+    with transaction(app.open_session) as session:
+        today = _now().astimezone(app.settings.zone).date()
+        count = write_export(session, out, today=today, translator=app.translator)
+    typer.echo(app.translator("{count} rows written to {path}.", count=count, path=str(out)))
+
+
+@cli.command()
+def chat(
+    user: Annotated[str, typer.Option(help="The chat account to speak as (any name)")],
+) -> None:
+    """Chat with the bot in this terminal, as the chat account USER (piped input works too)."""
+    from bot.channels.console import ConsoleChat
+
+    app = _app()
+    ConsoleChat(user=user.strip()[:64] or "console", open_session=app.open_session, config=app.config).run()
+
+
+@cli.command()
+def demo(
+    user: Annotated[str, typer.Option(help="The chat account to speak as")] = "demo",
+    database: Annotated[Path, typer.Option(help="SQLite file of the demo")] = Path("data/demo.db"),
+    reset: Annotated[bool, typer.Option(help="Start again from a fresh demo database")] = False,
+) -> None:
+    """Create a demo province (Quảng Ninh, its 54 communes and wards, tasks, officers, reports)
+    and open the terminal chat as an officer who is already linked."""
+    from bot.channels.console import ConsoleChat
+    from bot.demo import seed_demo
+
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    settings = _settings().model_copy(update={"database_url": f"sqlite:///{database}"})
+    app = _app(settings)
+    with transaction(app.open_session) as session:
+        summary = seed_demo(session, now=_now(), zone=app.settings.zone, chat_user=user)
+    typer.echo(summary.describe(app.translator))
+    ConsoleChat(user=user, open_session=app.open_session, config=app.config).run()
+
+
+def main() -> None:
+    """Entry point of `python -m bot`."""
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,59 @@
+"""What every handler receives: the delivery, the account, its officer, a session, a translator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from locales import Translator
+from models.enums import Role
+from models.messages import Choice, Inbound, Reply
+from models.tables import ChannelAccount, Officer, Unit
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    """The settings conversations depend on, handed over by the application."""
+
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    default_language: str = "vi"
+    invite_ttl: timedelta = timedelta(days=14)
+    evidence_max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass
+class Context:
+    session: Session
+    inbound: Inbound
+    account: ChannelAccount
+    officer: Officer | None
+    unit: Unit | None
+    config: HandlerConfig
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.account.language, self.config.zone)
+
+    @property
+    def now(self) -> datetime:
+        return self.inbound.received_at
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.config.zone).date()
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.officer is not None and self.officer.role in roles
+
+    def reply(
+        self, text: str, choices: Sequence[Choice] = (), *, expects_number: bool = False,
+        may_edit: bool = False,
+    ) -> Reply:
+        return Reply(
+            text=text, choices=tuple(choices), expects_number=expects_number,
+            may_edit=may_edit, language=self.t.language,
+        )

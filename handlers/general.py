@@ -1,0 +1,74 @@
+"""Help, language, and the answers for messages the bot cannot place."""
+
+from __future__ import annotations
+
+from handlers.choices import SET_LANGUAGE, main_menu
+from handlers.context import Context
+from locales import LANGUAGES
+from models.messages import Choice, Reply
+
+
+def help_text(ctx: Context) -> str:
+    _ = ctx.t
+    return "\n".join(
+        [
+            _("I help you report the progress of your unit's tasks."),
+            "",
+            _("/nhiemvu or /tasks: your unit's tasks, deadlines and status"),
+            _("/baocao or /report: report progress step by step"),
+            _("/baocao CODE 60% what was done: a quick report in one message"),
+            _("/sua or /fix: correct your last report on a task"),
+            _("/huy or /cancel: stop what you are doing (nothing is saved)"),
+            _("/lang en or /lang vi: change the language"),
+            _("/start CODE: link this chat with the invite code from the secretariat"),
+        ]
+    )
+
+
+def show_help(ctx: Context, args: str = "") -> list[Reply]:
+    """List what the bot can do, with the main menu when the account is linked."""
+    return [ctx.reply(help_text(ctx), main_menu(ctx) if ctx.officer else ())]
+
+
+def set_language(ctx: Context, args: str = "") -> list[Reply]:
+    """Switch this chat account's language, or offer the choice."""
+    wanted = args.strip().lower()[:2]
+    if wanted in LANGUAGES:
+        ctx.account.language = wanted
+        ctx.session.add(ctx.account)
+        return [ctx.reply(ctx.t("I will speak English from now on."))]
+    return [
+        ctx.reply(
+            ctx.t("Choose a language:"),
+            [
+                Choice(label="Tiếng Việt", data=f"{SET_LANGUAGE}vi"),
+                Choice(label="English", data=f"{SET_LANGUAGE}en"),
+            ],
+        )
+    ]
+
+
+def not_linked(ctx: Context) -> list[Reply]:
+    """Explain how to link an account that no officer owns yet."""
+    return [
+        ctx.reply(
+            ctx.t(
+                "This chat is not linked to an officer yet. Ask the secretariat for an invite "
+                "code, then send /start CODE (for example /start K7M2QX9P)."
+            )
+        )
+    ]
+
+
+def not_understood(ctx: Context) -> list[Reply]:
+    """Answer anything unexpected with what the bot can do."""
+    return [
+        ctx.reply(
+            ctx.t("Sorry, I did not understand that.") + "\n\n" + help_text(ctx),
+            main_menu(ctx) if ctx.officer else (),
+        )
+    ]
+
+
+def nothing_to_cancel(ctx: Context, args: str = "") -> list[Reply]:
+    return [ctx.reply(ctx.t("There is nothing to cancel."), main_menu(ctx) if ctx.officer else ())]

@@ -1,0 +1,659 @@
+"""The guided progress report: task → status → percent → indicator → result → blockers →
+proposals → evidence → confirm. Nothing is stored before the officer confirms.
+
+The steps, their order and when each applies are declared once, in `STEPS`; each step's
+question and validation sit next to each other below. Corrections run the same flow, pre-filled
+from the report they correct.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from handlers.choices import main_menu
+from handlers.context import Context
+from models.labels import STATUS_ICONS, STATUS_LABELS
+from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_number, parse_percent
+from locales import N_
+from models.enums import REPORTABLE_STATUSES, Status
+from models.messages import Attachment, Choice, Reply
+from models.queries import (
+    AssignmentView,
+    ReportValues,
+    assignment_of_unit,
+    conversation_for,
+    end_conversation,
+    is_superseded,
+    record_report,
+    unit_assignments,
+)
+from models.tables import Conversation, Evidence, Report
+
+FLOW = "report"
+TASKS_PER_PAGE = 8
+MAX_EVIDENCE_FILES = 5
+IMPLIED_PERCENT = {Status.NOT_STARTED: 0, Status.DONE: 100}
+
+# Navigation values, and the slash commands that pick them where numbers are ambiguous.
+BACK, SKIP, CANCEL = "back", "skip", "cancel"
+NAVIGATION_COMMANDS = {
+    "back": BACK, "quaylai": BACK,
+    "skip": SKIP, "boqua": SKIP,
+    "cancel": CANCEL, "huy": CANCEL,
+}
+
+
+class Draft(BaseModel):
+    """The answers so far, kept in the conversation row between messages."""
+
+    assignment_id: int | None = None
+    page: int = 0
+    status: Status | None = None
+    percent: int | None = None
+    indicator_value: float | None = None
+    result: str | None = None
+    blockers: str | None = None
+    proposals: str | None = None
+    evidence_ids: list[int] = []
+    corrects_report_id: int | None = None
+    editing: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the officer sent at a step: a picked option (token removed) or typed text."""
+
+    text: str
+    choice: str | None
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Invalid(Exception):
+    """The answer does not fit the step; the message (translated) says why."""
+
+
+@dataclass(frozen=True)
+class Stay:
+    """The answer was taken but the step goes on (another page, another file)."""
+
+    notice: str = ""
+
+
+@dataclass(frozen=True)
+class GoTo:
+    """Jump to a named step (editing one field from the summary)."""
+
+    step: str
+
+
+@dataclass(frozen=True)
+class ShowEditMenu:
+    """Offer the fields that can be edited."""
+
+
+@dataclass(frozen=True)
+class SaveReport:
+    """The officer confirmed: store the report."""
+
+
+# What a step's `accept` decides after taking an answer; None means "on to the next step".
+Outcome = Stay | GoTo | ShowEditMenu | SaveReport | None
+
+
+@dataclass
+class ReportState:
+    """One turn of the flow: the context, the conversation row, its draft and its task."""
+
+    ctx: Context
+    conversation: Conversation
+    draft: Draft
+    view: AssignmentView | None
+
+    @property
+    def task_title(self) -> str:
+        assert self.view is not None
+        return f"{self.view.task.code} · {self.view.task.title}"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    ask: Callable[[ReportState], Reply]
+    accept: Callable[[ReportState, Answer], Outcome]
+    applies: Callable[[ReportState], bool] = lambda state: True
+    answered: Callable[[ReportState], bool] = lambda state: True
+
+
+# ---- choices -------------------------------------------------------------------------------
+
+
+def _choice(state: ReportState, label: str, value: str, command: str | None = None) -> Choice:
+    return Choice(label=label, data=f"{state.conversation.token}:{value}", command=command)
+
+
+def _navigation(state: ReportState, *, skip_label: str | None = None) -> list[Choice]:
+    """Skip (when offered), Back (unless this is the first step) and Cancel."""
+    _ = state.ctx.t
+    english = _.language == "en"
+    choices = []
+    if skip_label is not None:
+        choices.append(_choice(state, skip_label, SKIP, "skip" if english else "boqua"))
+    if _previous_step(state) is not None:
+        choices.append(_choice(state, _("⬅️ Back"), BACK, "back" if english else "quaylai"))
+    choices.append(_choice(state, _("✖️ Cancel"), CANCEL, "cancel" if english else "huy"))
+    return choices
+
+
+# ---- step: task ----------------------------------------------------------------------------
+
+
+def ask_task(state: ReportState) -> Reply:
+    """Which task? A page of the unit's open assignments."""
+    ctx, _ = state.ctx, state.ctx.t
+    assert ctx.unit is not None and ctx.unit.id is not None
+    views = unit_assignments(ctx.session, unit_id=ctx.unit.id, today=ctx.today)
+    start = state.draft.page * TASKS_PER_PAGE
+    page = views[start : start + TASKS_PER_PAGE]
+    choices = [
+        _choice(state, f"{STATUS_ICONS[v.effective_status(ctx.today)]} {v.task.code} · {_short(v.task.title)}", f"a{v.assignment.id}")
+        for v in page
+    ]
+    if start + TASKS_PER_PAGE < len(views):
+        choices.append(_choice(state, _("More tasks ▶"), f"p{state.draft.page + 1}"))
+    elif state.draft.page > 0:
+        choices.append(_choice(state, _("◀ First tasks"), "p0"))
+    text = _("Which task are you reporting on? Pick one, or type its code (e.g. {code}).", code=views[0].task.code if views else "NV-01")
+    return ctx.reply(text, [*choices, *_navigation(state)], may_edit=True)
+
+
+def accept_task(state: ReportState, answer: Answer) -> Outcome:
+    ctx, _ = state.ctx, state.ctx.t
+    assert ctx.unit is not None and ctx.unit.id is not None
+    if answer.choice and answer.choice.startswith("p") and answer.choice[1:].isdigit():
+        state.draft.page = int(answer.choice[1:])
+        return Stay()
+    view = None
+    if answer.choice and answer.choice.startswith("a") and answer.choice[1:].isdigit():
+        view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, assignment_id=int(answer.choice[1:]))
+    elif answer.text:
+        view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, task_code=answer.text.split()[0])
+    if view is None:
+        raise Invalid(_("That task is not one of {unit}'s tasks. Pick one from the list.", unit=ctx.unit.name))
+    select_assignment(state, view)
+    return None
+
+
+def select_assignment(state: ReportState, view: AssignmentView) -> None:
+    """Start the draft for this assignment from its current figures."""
+    state.view = view
+    state.draft.assignment_id = view.assignment.id
+    state.draft.percent = view.assignment.percent
+    state.draft.indicator_value = view.assignment.indicator_value
+
+
+def _short(title: str, limit: int = 48) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+# ---- step: status --------------------------------------------------------------------------
+
+
+def ask_status(state: ReportState) -> Reply:
+    """Where does the task stand? The four statuses an officer may choose."""
+    ctx, _ = state.ctx, state.ctx.t
+    assert state.view is not None
+    current = state.view.effective_status(ctx.today)
+    text = "\n".join(
+        [
+            state.task_title,
+            _("Deadline: {date}. Now: {status}, {percent}%.", date=_.date(state.view.task.deadline), status=_(STATUS_LABELS[current]), percent=state.view.assignment.percent),
+            "",
+            _("What is the status now?"),
+        ]
+    )
+    choices = [
+        _choice(state, f"{STATUS_ICONS[s]} {_(STATUS_LABELS[s])}", f"s:{s.value}")
+        for s in REPORTABLE_STATUSES
+    ]
+    return ctx.reply(text, [*choices, *_navigation(state)], may_edit=True)
+
+
+def accept_status(state: ReportState, answer: Answer) -> Outcome:
+    _ = state.ctx.t
+    value = (answer.choice or "").removeprefix("s:")
+    if value not in {s.value for s in REPORTABLE_STATUSES}:
+        raise Invalid(_("Please pick one of the statuses below."))
+    previous, status = state.draft.status, Status(value)
+    state.draft.status = status
+    if status in IMPLIED_PERCENT:
+        state.draft.percent = IMPLIED_PERCENT[status]
+    elif previous in IMPLIED_PERCENT:
+        state.draft.percent = None
+    return None
+
+
+# ---- step: percent -------------------------------------------------------------------------
+
+
+def ask_percent(state: ReportState) -> Reply:
+    """How far along? A whole number from 0 to 100."""
+    ctx, _ = state.ctx, state.ctx.t
+    text = _("How many percent of the task is done? Type a number from 0 to 100, e.g. 60.")
+    if state.draft.percent is not None:
+        text += "\n" + _("Last reported: {percent}%.", percent=state.draft.percent)
+    return ctx.reply(text, _navigation(state), expects_number=True)
+
+
+def accept_percent(state: ReportState, answer: Answer) -> Outcome:
+    _ = state.ctx.t
+    percent = parse_percent(answer.text)
+    if percent is None:
+        raise Invalid(_("“{text}” is not a percentage. Type a whole number from 0 to 100, e.g. 60.", text=_excerpt(answer.text)))
+    state.draft.percent = percent
+    return None
+
+
+# ---- step: indicator -----------------------------------------------------------------------
+
+
+def ask_indicator(state: ReportState) -> Reply:
+    """The value the indicator has reached, when the task has one."""
+    ctx, _ = state.ctx, state.ctx.t
+    assert state.view is not None
+    task = state.view.task
+    lines = [_("Indicator: {indicator}", indicator=task.indicator)]
+    if task.target is not None:
+        lines.append(_("Target: {target} {uom}", target=_.number(task.target), uom=task.uom or ""))
+    if state.draft.indicator_value is not None:
+        lines.append(_("Last reported: {value} {uom}", value=_.number(state.draft.indicator_value), uom=task.uom or ""))
+    lines.append(_("Type the value reached so far (a number)."))
+    return ctx.reply(
+        "\n".join(lines), _navigation(state, skip_label=_("No figure yet")), expects_number=True
+    )
+
+
+def accept_indicator(state: ReportState, answer: Answer) -> Outcome:
+    _ = state.ctx.t
+    if answer.choice == SKIP:
+        return None
+    value = parse_number(answer.text)
+    if value is None or value < 0:
+        raise Invalid(_("“{text}” is not a number. Type the value, e.g. 98,5.", text=_excerpt(answer.text)))
+    state.draft.indicator_value = value
+    return None
+
+
+# ---- steps with free text: result, blockers, proposals -------------------------------------
+
+
+def _free_text(state: ReportState, answer: Answer, *, required: bool) -> str | None:
+    _ = state.ctx.t
+    if answer.choice == SKIP and not required:
+        return None
+    text = clean_text(answer.text)
+    if not text:
+        raise Invalid(_("Please type a short answer."))
+    if len(text) > MAX_ANSWER_CHARS:
+        raise Invalid(_("That answer is too long ({length} characters). Please keep it under {limit} characters.", length=_.number(len(text)), limit=_.number(MAX_ANSWER_CHARS)))
+    return text
+
+
+def _result_required(state: ReportState) -> bool:
+    return state.draft.status in (Status.IN_PROGRESS, Status.DONE)
+
+
+def ask_result(state: ReportState) -> Reply:
+    """What has been done: one or two lines."""
+    ctx, _ = state.ctx, state.ctx.t
+    text = _("What has been done? One or two lines are enough.")
+    if state.draft.result:
+        text += "\n" + _("Your answer so far: {text}", text=state.draft.result)
+    skip = None if _result_required(state) else _("Nothing yet")
+    return ctx.reply(text, _navigation(state, skip_label=skip))
+
+
+def accept_result(state: ReportState, answer: Answer) -> Outcome:
+    state.draft.result = _free_text(state, answer, required=_result_required(state))
+    return None
+
+
+def ask_blockers(state: ReportState) -> Reply:
+    """Difficulties; for a task waiting for guidance, what it waits for (required)."""
+    ctx, _ = state.ctx, state.ctx.t
+    if state.draft.status == Status.WAITING:
+        return ctx.reply(_("What guidance or procedure are you waiting for, and from whom?"), _navigation(state))
+    return ctx.reply(_("Any difficulties or obstacles?"), _navigation(state, skip_label=_("No difficulties")))
+
+
+def accept_blockers(state: ReportState, answer: Answer) -> Outcome:
+    state.draft.blockers = _free_text(state, answer, required=state.draft.status == Status.WAITING)
+    return None
+
+
+def ask_proposals(state: ReportState) -> Reply:
+    """Proposals to the steering committee, if any."""
+    ctx, _ = state.ctx, state.ctx.t
+    return ctx.reply(_("Any proposals to the Steering Committee?"), _navigation(state, skip_label=_("No proposals")))
+
+
+def accept_proposals(state: ReportState, answer: Answer) -> Outcome:
+    state.draft.proposals = _free_text(state, answer, required=False)
+    return None
+
+
+# ---- step: evidence ------------------------------------------------------------------------
+
+
+def ask_evidence(state: ReportState) -> Reply:
+    """A photo or signed document as evidence, optional; several may follow."""
+    ctx, _ = state.ctx, state.ctx.t
+    count = len(state.draft.evidence_ids)
+    if count:
+        text = _("{count} file(s) attached. Send another photo or document, or tap Continue.", count=count)
+        skip = _("Continue ▶")
+    else:
+        text = _("Attach a photo or a signed document as evidence (optional).")
+        skip = _("No evidence")
+    return ctx.reply(text, _navigation(state, skip_label=skip))
+
+
+def accept_evidence(state: ReportState, answer: Answer) -> Outcome:
+    _ = state.ctx.t
+    if answer.choice == SKIP:
+        return None
+    if not answer.attachments:
+        raise Invalid(_("Send a photo or a document here, or tap the button to go on without one."))
+    return Stay(stage_evidence(state, answer.attachments))
+
+
+def stage_evidence(state: ReportState, attachments: tuple[Attachment, ...]) -> str:
+    """Hold files against the conversation until the report is confirmed; returns a notice."""
+    ctx, _ = state.ctx, state.ctx.t
+    notices = []
+    for attachment in attachments:
+        if len(state.draft.evidence_ids) >= MAX_EVIDENCE_FILES:
+            notices.append(_("At most {count} files can be attached to one report.", count=MAX_EVIDENCE_FILES))
+            break
+        if len(attachment.data) > ctx.config.evidence_max_bytes:
+            notices.append(_("{name} is too large ({size} MB); the limit is {limit} MB.", name=attachment.file_name, size=_.number(round(len(attachment.data) / 1048576, 1)), limit=_.number(round(ctx.config.evidence_max_bytes / 1048576, 1))))
+            continue
+        evidence = Evidence(
+            conversation_id=state.conversation.id, kind=attachment.kind,
+            file_name=attachment.file_name[:255], content_type=attachment.content_type[:100],
+            size=len(attachment.data), data=attachment.data, created_at=ctx.now,
+        )
+        ctx.session.add(evidence)
+        ctx.session.flush()
+        assert evidence.id is not None
+        state.draft.evidence_ids.append(evidence.id)
+        notices.append(_("Received {name}.", name=attachment.file_name))
+    return "\n".join(notices)
+
+
+# ---- step: confirm -------------------------------------------------------------------------
+
+SAVE, EDIT = "save", "edit"
+
+
+def summary(state: ReportState) -> str:
+    """The report as it will be saved."""
+    _ = state.ctx.t
+    draft = state.draft
+    assert state.view is not None and draft.status is not None
+    lines = [state.task_title, _("Status: {status}", status=_(STATUS_LABELS[draft.status])), _("Percent done: {percent}%", percent=draft.percent)]
+    task = state.view.task
+    if task.indicator and draft.indicator_value is not None:
+        lines.append(_("{indicator}: {value} {uom}", indicator=task.indicator, value=_.number(draft.indicator_value), uom=task.uom or ""))
+    if draft.result:
+        lines.append(_("Result: {text}", text=draft.result))
+    if draft.blockers and _STEP_BY_NAME["blockers"].applies(state):
+        lines.append(_("Difficulties: {text}", text=draft.blockers))
+    if draft.proposals:
+        lines.append(_("Proposals: {text}", text=draft.proposals))
+    if draft.evidence_ids:
+        lines.append(_("Evidence: {count} file(s)", count=len(draft.evidence_ids)))
+    return "\n".join(lines)
+
+
+def ask_confirm(state: ReportState) -> Reply:
+    """Show the summary: save, edit a field, or cancel."""
+    ctx, _ = state.ctx, state.ctx.t
+    heading = _("Please check your report:")
+    if state.draft.corrects_report_id is not None:
+        heading = _("You are correcting your report. Tap Edit to change a field, then Save.")
+    choices = [
+        _choice(state, _("✅ Save"), SAVE),
+        _choice(state, _("✏️ Edit"), EDIT),
+        *_navigation(state),
+    ]
+    return ctx.reply(f"{heading}\n\n{summary(state)}", choices, may_edit=True)
+
+
+def _editable_steps(state: ReportState) -> list[Step]:
+    return [s for s in STEPS if s.name not in ("task", "confirm") and s.applies(state)]
+
+
+def accept_confirm(state: ReportState, answer: Answer) -> Outcome:
+    _ = state.ctx.t
+    if answer.choice == EDIT:
+        return ShowEditMenu()
+    if answer.choice and answer.choice.startswith(f"{EDIT}:"):
+        name = answer.choice.removeprefix(f"{EDIT}:")
+        if name not in {s.name for s in _editable_steps(state)}:
+            raise Invalid(_("Please pick one of the options below."))
+        state.draft.editing = True
+        return GoTo(name)
+    if answer.choice != SAVE:
+        raise Invalid(_("Tap Save to store the report, Edit to change it, or Cancel."))
+    return SaveReport()
+
+
+def edit_menu(state: ReportState) -> Reply:
+    """The fields of the summary the officer can change."""
+    _ = state.ctx.t
+    choices = [_choice(state, _(s.label), f"{EDIT}:{s.name}") for s in _editable_steps(state)]
+    return state.ctx.reply(_("Which part do you want to change?"), [*choices, *_navigation(state)])
+
+
+# ---- the flow, declared once ---------------------------------------------------------------
+
+
+def _needs_percent(state: ReportState) -> bool:
+    return state.draft.status in (Status.IN_PROGRESS, Status.WAITING)
+
+
+def _has_indicator(state: ReportState) -> bool:
+    return state.view is not None and bool(state.view.task.indicator)
+
+
+STEPS: tuple[Step, ...] = (
+    Step("task", N_("Task"), ask_task, accept_task,
+         applies=lambda s: s.draft.corrects_report_id is None,
+         answered=lambda s: s.draft.assignment_id is not None),
+    Step("status", N_("Status"), ask_status, accept_status,
+         answered=lambda s: s.draft.status is not None),
+    Step("percent", N_("Percent done"), ask_percent, accept_percent, applies=_needs_percent,
+         answered=lambda s: s.draft.percent is not None),
+    Step("indicator", N_("Indicator value"), ask_indicator, accept_indicator,
+         applies=_has_indicator),
+    Step("result", N_("Result"), ask_result, accept_result,
+         answered=lambda s: bool(s.draft.result) or not _result_required(s)),
+    Step("blockers", N_("Difficulties"), ask_blockers, accept_blockers,
+         applies=lambda s: s.draft.status != Status.DONE,
+         answered=lambda s: bool(s.draft.blockers) or s.draft.status != Status.WAITING),
+    Step("proposals", N_("Proposals"), ask_proposals, accept_proposals),
+    Step("evidence", N_("Evidence"), ask_evidence, accept_evidence),
+    Step("confirm", N_("Confirm"), ask_confirm, accept_confirm),
+)
+_STEP_BY_NAME = {step.name: step for step in STEPS}
+
+
+def _current(state: ReportState) -> Step:
+    return _STEP_BY_NAME.get(state.conversation.step, STEPS[0])
+
+
+def _previous_step(state: ReportState) -> Step | None:
+    if state.draft.editing:
+        return _STEP_BY_NAME["confirm"] if state.conversation.step != "confirm" else None
+    index = STEPS.index(_current(state))
+    return next((s for s in reversed(STEPS[:index]) if s.applies(state)), None)
+
+
+def _next_step(state: ReportState) -> Step:
+    index = STEPS.index(_current(state))
+    later = [s for s in STEPS[index + 1 :] if s.applies(state)]
+    if state.draft.editing:
+        # After an edit, ask only what the change made necessary, then show the summary again.
+        return next((s for s in later if not s.answered(state)), _STEP_BY_NAME["confirm"])
+    return later[0]
+
+
+def _go_to(state: ReportState, step: Step, notice: str = "") -> list[Reply]:
+    state.conversation.step = step.name
+    state.conversation.token = secrets.token_hex(3)
+    if step.name == "confirm":
+        state.draft.editing = False
+    replies = [state.ctx.reply(notice)] if notice else []
+    return [*replies, step.ask(state)]
+
+
+def _save_state(state: ReportState) -> None:
+    state.conversation.data = state.draft.model_dump(mode="json")
+    state.conversation.updated_at = state.ctx.now
+    state.ctx.session.add(state.conversation)
+
+
+def _load_state(ctx: Context, conversation: Conversation) -> ReportState:
+    draft = Draft.model_validate(conversation.data)
+    view = None
+    if draft.assignment_id is not None and ctx.unit is not None and ctx.unit.id is not None:
+        # Re-read with the permission rule: if the unit changed, the draft's task is gone.
+        view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, assignment_id=draft.assignment_id)
+    return ReportState(ctx=ctx, conversation=conversation, draft=draft, view=view)
+
+
+# ---- entry points --------------------------------------------------------------------------
+
+
+def begin(
+    ctx: Context, *, view: AssignmentView | None = None, correcting: Report | None = None
+) -> list[Reply]:
+    """Start a guided report (replacing any unfinished one), at the task or at its status."""
+    assert ctx.account.id is not None
+    old = conversation_for(ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id, account_id=ctx.account.id)
+    if old is not None:
+        end_conversation(ctx.session, old)
+    conversation = Conversation(
+        channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id, account_id=ctx.account.id,
+        flow=FLOW, step="task", token="", data={}, updated_at=ctx.now,
+    )
+    ctx.session.add(conversation)
+    ctx.session.flush()
+    state = ReportState(ctx=ctx, conversation=conversation, draft=Draft(), view=None)
+    if view is not None:
+        select_assignment(state, view)
+        first = _STEP_BY_NAME["status"]
+    else:
+        first = STEPS[0]
+    if correcting is not None:
+        state.draft = Draft(
+            assignment_id=correcting.assignment_id, status=correcting.status,
+            percent=correcting.percent, indicator_value=correcting.indicator_value,
+            result=correcting.result, blockers=correcting.blockers,
+            proposals=correcting.proposals, corrects_report_id=correcting.id,
+        )
+        first = _STEP_BY_NAME["confirm"]
+    replies = _go_to(state, first)
+    _save_state(state)
+    return replies
+
+
+def cancel(ctx: Context, conversation: Conversation) -> list[Reply]:
+    """Drop the unfinished report; nothing of it was saved."""
+    end_conversation(ctx.session, conversation)
+    return [ctx.reply(ctx.t("Cancelled. Nothing was saved."), main_menu(ctx))]
+
+
+def resume(ctx: Context, conversation: Conversation, *, text: str, choice: str | None,
+           attachments: tuple[Attachment, ...]) -> list[Reply]:
+    """Take the officer's answer to the current step and ask the next question."""
+    _ = ctx.t
+    state = _load_state(ctx, conversation)
+    step = _current(state)
+    if state.draft.assignment_id is not None and state.view is None:
+        end_conversation(ctx.session, conversation)
+        return [ctx.reply(_("That task is no longer assigned to your unit. The report was cancelled."), main_menu(ctx))]
+    value = None
+    if choice is not None:
+        token, _sep, value = choice.partition(":")
+        if token != conversation.token:
+            return [ctx.reply(_("That button belongs to an earlier message. Here is where we are:")), step.ask(state)]
+    if value == CANCEL:
+        return cancel(ctx, conversation)
+    if value == BACK:
+        previous = _previous_step(state)
+        replies = _go_to(state, previous) if previous else [step.ask(state)]
+        _save_state(state)
+        return replies
+    if attachments and step.name != "evidence":
+        notice = stage_evidence(state, attachments)
+        _save_state(state)
+        return [ctx.reply(notice + "\n" + _("The file will be attached to this report.")), step.ask(state)]
+    answer = Answer(text=text, choice=value, attachments=attachments)
+    try:
+        outcome = step.accept(state, answer)
+    except Invalid as problem:
+        return [ctx.reply(f"⚠️ {problem}"), step.ask(state)]
+    match outcome:
+        case SaveReport():
+            return save(state)
+        case ShowEditMenu():
+            return [edit_menu(state)]
+        case Stay(notice=notice):
+            replies = [*([ctx.reply(notice)] if notice else []), step.ask(state)]
+        case GoTo(step=name):
+            replies = _go_to(state, _STEP_BY_NAME[name])
+        case None:
+            replies = _go_to(state, _next_step(state))
+    _save_state(state)
+    return replies
+
+
+def save(state: ReportState) -> list[Reply]:
+    """Store the confirmed report, re-checking permission and what it corrects."""
+    ctx, _, draft = state.ctx, state.ctx.t, state.draft
+    assert ctx.officer is not None and state.view is not None
+    assert draft.status is not None and draft.percent is not None
+    supersedes = None
+    if draft.corrects_report_id is not None:
+        supersedes = ctx.session.get(Report, draft.corrects_report_id)
+        if supersedes is None or is_superseded(ctx.session, report_id=draft.corrects_report_id):
+            end_conversation(ctx.session, state.conversation)
+            return [ctx.reply(_("That report has been corrected in the meantime. Nothing was saved; start again with /sua."), main_menu(ctx))]
+    values = ReportValues(
+        status=draft.status,
+        percent=draft.percent,
+        indicator_value=draft.indicator_value if _has_indicator(state) else None,
+        result=draft.result,
+        blockers=draft.blockers if _STEP_BY_NAME["blockers"].applies(state) else None,
+        proposals=draft.proposals,
+    )
+    text = summary(state)
+    record_report(
+        ctx.session, assignment=state.view.assignment, officer=ctx.officer, account=ctx.account,
+        values=values, at=ctx.now, supersedes=supersedes, evidence_ids=draft.evidence_ids,
+    )
+    code = state.view.task.code
+    end_conversation(ctx.session, state.conversation)
+    return [ctx.reply(_("Saved ✅ Thank you!") + f"\n\n{text}\n\n" + _("To correct it, send /sua {code}.", code=code), main_menu(ctx))]
+
+
+def _excerpt(text: str, limit: int = 30) -> str:
+    text = clean_text(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+

@@ -1,0 +1,66 @@
+"""The two value types every channel speaks: what arrived (`Inbound`) and what to answer (`Reply`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from models.enums import ChatKind
+
+AttachmentKind = Literal["photo", "document"]
+
+
+class Attachment(BaseModel):
+    """A file that came with a message, already fetched by the channel adapter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: AttachmentKind
+    file_name: str
+    content_type: str
+    data: bytes
+
+
+class Inbound(BaseModel):
+    """One delivery from a chat, translated out of its messenger's shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str = Field(min_length=1, max_length=20)
+    chat_id: str = Field(min_length=1, max_length=64)
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    sender_id: str = Field(min_length=1, max_length=64)
+    sender_name: str = ""
+    text: str = ""
+    choice: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    delivery_id: str = Field(min_length=1, max_length=128)
+    received_at: AwareDatetime
+
+
+class Choice(BaseModel):
+    """An option the person can pick: a button on Telegram, a numbered line elsewhere.
+
+    `command` is the slash command that also picks it where a number would be ambiguous
+    (a step that asks for a number renders its Back/Cancel as commands, not numbers).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    data: str = Field(max_length=64)
+    command: str | None = None
+
+
+class Reply(BaseModel):
+    """One message to send back, in the language of the account it answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    may_edit: bool = False
+    expects_number: bool = False
+    language: str = "vi"

@@ -1,0 +1,305 @@
+"""Queries and writes shared by conversations, the CLI and exports; aggregates stay in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from models.enums import Status, UnitKind
+from models.tables import (
+    Assignment,
+    ChannelAccount,
+    ChatMenu,
+    Conversation,
+    Evidence,
+    Officer,
+    Report,
+    SeenDelivery,
+    Task,
+    Unit,
+)
+
+
+def insert_ignoring_conflict(session: Session, table: type[SQLModel], **values: Any) -> bool:
+    """Insert a row unless one with the same key exists; True if this call inserted it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing()
+    result = session.execute(statement)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def record_delivery(session: Session, *, channel: str, delivery_id: str, at: datetime) -> bool:
+    """Remember an inbound delivery; False if it was handled before."""
+    return insert_ignoring_conflict(
+        session, SeenDelivery, channel=channel, delivery_id=delivery_id, received_at=at
+    )
+
+
+def account_for(
+    session: Session, *, channel: str, external_id: str, display_name: str, at: datetime,
+    language: str,
+) -> ChannelAccount:
+    """The chat account for a messenger identity, created on first contact."""
+    account = session.exec(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        )
+    ).first()
+    if account is None:
+        account = ChannelAccount(
+            channel=channel, external_id=external_id, display_name=display_name,
+            language=language, created_at=at,
+        )
+    elif display_name:
+        account.display_name = display_name
+    account.last_seen_at = at
+    session.add(account)
+    session.flush()
+    return account
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """An assignment with its task, as officers see it in lists."""
+
+    assignment: Assignment
+    task: Task
+
+    def effective_status(self, today: date) -> Status:
+        """The stored status, or OVERDUE when the deadline has passed and it is not done."""
+        if self.assignment.status != Status.DONE and self.task.deadline < today:
+            return Status.OVERDUE
+        return self.assignment.status
+
+
+def unit_assignments(session: Session, *, unit_id: int, today: date) -> list[AssignmentView]:
+    """A unit's assignments: overdue first, then by deadline, then by code."""
+    rows = session.exec(
+        select(Assignment, Task)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(Assignment.unit_id == unit_id)
+        .order_by(col(Task.deadline), col(Task.code))
+    ).all()
+    views = [AssignmentView(assignment=a, task=t) for a, t in rows]
+    return sorted(views, key=lambda v: v.effective_status(today) != Status.OVERDUE)
+
+
+def assignment_of_unit(
+    session: Session, *, unit_id: int, assignment_id: int | None = None,
+    task_code: str | None = None,
+) -> AssignmentView | None:
+    """One assignment, only if it belongs to `unit_id`: the permission rule lives here."""
+    query = (
+        select(Assignment, Task)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(Assignment.unit_id == unit_id)
+    )
+    if assignment_id is not None:
+        query = query.where(Assignment.id == assignment_id)
+    elif task_code is not None:
+        query = query.where(sa.func.upper(Task.code) == task_code.upper())
+    else:
+        return None
+    row = session.exec(query).first()
+    return AssignmentView(assignment=row[0], task=row[1]) if row else None
+
+
+def latest_report(session: Session, *, assignment_id: int) -> Report | None:
+    return session.exec(
+        select(Report).where(Report.assignment_id == assignment_id).order_by(col(Report.id).desc())
+    ).first()
+
+
+@dataclass(frozen=True)
+class ReportValues:
+    status: Status
+    percent: int
+    indicator_value: float | None = None
+    result: str | None = None
+    blockers: str | None = None
+    proposals: str | None = None
+
+
+def record_report(
+    session: Session, *, assignment: Assignment, officer: Officer, account: ChannelAccount | None,
+    values: ReportValues, at: datetime, supersedes: Report | None = None,
+    evidence_ids: Sequence[int] = (),
+) -> Report:
+    """Store a report (or a correction superseding one) and bring its assignment up to date."""
+    assert assignment.id is not None and officer.id is not None
+    report = Report(
+        assignment_id=assignment.id, officer_id=officer.id,
+        account_id=account.id if account else None,
+        status=values.status, percent=values.percent, indicator_value=values.indicator_value,
+        result=values.result, blockers=values.blockers, proposals=values.proposals,
+        version=supersedes.version + 1 if supersedes else 1,
+        supersedes_id=supersedes.id if supersedes else None,
+        created_at=at,
+    )
+    session.add(report)
+    session.flush()
+    if evidence_ids:
+        session.execute(
+            sa.update(Evidence)
+            .where(col(Evidence.id).in_(evidence_ids))
+            .values(report_id=report.id, conversation_id=None)
+        )
+    assignment.status = values.status
+    assignment.percent = values.percent
+    if values.indicator_value is not None:
+        assignment.indicator_value = values.indicator_value
+    assignment.last_reported_at = at
+    session.add(assignment)
+    session.flush()
+    return report
+
+
+def is_superseded(session: Session, *, report_id: int) -> bool:
+    return session.exec(select(Report.id).where(Report.supersedes_id == report_id)).first() is not None
+
+
+def conversation_for(
+    session: Session, *, channel: str, chat_id: str, account_id: int
+) -> Conversation | None:
+    return session.exec(
+        select(Conversation).where(
+            Conversation.channel == channel,
+            Conversation.chat_id == chat_id,
+            Conversation.account_id == account_id,
+        )
+    ).first()
+
+
+def end_conversation(session: Session, conversation: Conversation) -> None:
+    """Forget a conversation and any evidence it staged but never saved."""
+    session.execute(
+        sa.delete(Evidence).where(
+            col(Evidence.conversation_id) == conversation.id, col(Evidence.report_id).is_(None)
+        )
+    )
+    session.delete(conversation)
+    session.flush()
+
+
+def remember_menu(session: Session, *, channel: str, chat_id: str, choices: list[str],
+                  at: datetime) -> None:
+    """Keep the numbered menu just shown in a chat, replacing the one before."""
+    menu = session.get(ChatMenu, (channel, chat_id)) or ChatMenu(channel=channel, chat_id=chat_id)
+    menu.choices = choices
+    menu.updated_at = at
+    session.add(menu)
+
+
+def menu_choice(session: Session, *, channel: str, chat_id: str, number: int) -> str | None:
+    """The data of option `number` (1-based) in the chat's last numbered menu."""
+    menu = session.get(ChatMenu, (channel, chat_id))
+    if menu is None or not 1 <= number <= len(menu.choices):
+        return None
+    return menu.choices[number - 1]
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    unit_code: str
+    unit_name: str
+    unit_kind: UnitKind
+    task_code: str
+    task_title: str
+    status: Status
+    percent: int
+    indicator_value: float | None
+    reported_at: datetime | None
+    reporter: str | None
+    result: str | None
+    blockers: str | None
+    proposals: str | None
+
+
+def export_rows(session: Session, *, today: date) -> list[ExportRow]:
+    """One row per assignment with its latest report, in one query."""
+    latest = (
+        select(Report.assignment_id, sa.func.max(Report.id).label("report_id"))
+        .group_by(col(Report.assignment_id))
+        .subquery()
+    )
+    query = (
+        select(Unit, Task, Assignment, Report, Officer)
+        .join(Assignment, col(Assignment.unit_id) == Unit.id)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .outerjoin(latest, latest.c.assignment_id == Assignment.id)
+        .outerjoin(Report, col(Report.id) == latest.c.report_id)
+        .outerjoin(Officer, col(Officer.id) == Report.officer_id)
+        .order_by(col(Unit.kind), col(Unit.name), col(Task.code))
+    )
+    rows = []
+    for unit, task, assignment, report, officer in session.exec(query).all():
+        view = AssignmentView(assignment=assignment, task=task)
+        rows.append(
+            ExportRow(
+                unit_code=unit.code, unit_name=unit.name, unit_kind=unit.kind,
+                task_code=task.code, task_title=task.title,
+                status=view.effective_status(today), percent=assignment.percent,
+                indicator_value=assignment.indicator_value,
+                reported_at=report.created_at if report else None,
+                reporter=officer.full_name if officer else None,
+                result=report.result if report else None,
+                blockers=report.blockers if report else None,
+                proposals=report.proposals if report else None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class KindSummary:
+    kind: UnitKind
+    units: int
+    assignments: int
+    done: int
+    in_progress: int
+    waiting: int
+    not_started: int
+    overdue: int
+
+
+def completion_by_unit_kind(session: Session, *, today: date) -> list[KindSummary]:
+    """Counts per unit kind, computed by the database in one GROUP BY."""
+    not_done = col(Assignment.status) != Status.DONE
+    late = sa.and_(not_done, col(Task.deadline) < today)
+
+    def count_where(condition: Any) -> Any:
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    query = (
+        select(
+            Unit.kind,
+            sa.func.count(sa.distinct(Unit.id)),
+            sa.func.count(col(Assignment.id)),
+            count_where(col(Assignment.status) == Status.DONE),
+            count_where(sa.and_(col(Assignment.status) == Status.IN_PROGRESS, sa.not_(late))),
+            count_where(sa.and_(col(Assignment.status) == Status.WAITING, sa.not_(late))),
+            count_where(sa.and_(col(Assignment.status) == Status.NOT_STARTED, sa.not_(late))),
+            count_where(late),
+        )
+        .join(Assignment, col(Assignment.unit_id) == Unit.id)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .group_by(col(Unit.kind))
+        .order_by(col(Unit.kind))
+    )
+    return [
+        KindSummary(
+            kind=UnitKind(kind), units=units, assignments=total, done=int(done or 0),
+            in_progress=int(progress or 0), waiting=int(waiting or 0),
+            not_started=int(waiting_start or 0), overdue=int(overdue or 0),
+        )
+        for kind, units, total, done, progress, waiting, waiting_start, overdue in session.exec(
+            query
+        ).all()
+    ]
