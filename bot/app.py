@@ -36,4 +36,6 @@ def build_app(settings: Settings, *, migrate_schema: bool = True) -> App:
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         evidence_max_bytes=settings.evidence_max_bytes,
     )
-    return App(settings=settings, engine=engine, open_session=session_factory(engine), config=config)
+    return App(
+        settings=settings, engine=engine, open_session=session_factory(engine), config=config
+    )

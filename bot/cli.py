@@ -68,23 +68,35 @@ def _now() -> datetime:
 
 @cli.command()
 def init(
-    province: Annotated[str, typer.Option(help="Province name, e.g. \"Quảng Ninh\"")],
+    province: Annotated[str, typer.Option(help='Province name, e.g. "Quảng Ninh"')],
 ) -> None:
     """Create or migrate the database and load the province's communes, wards and special zones."""
     app = _app()
     _ = app.translator
     found = find_province(province)
     if found is None:
-        _fail(_("No province is called “{name}”. Use one of the 34 provinces, e.g. \"Quảng Ninh\".", name=province))
+        _fail(
+            _(
+                'No province is called “{name}”. Use one of the 34 provinces, e.g. "Quảng Ninh".',
+                name=province,
+            )
+        )
     with transaction(app.open_session) as session:
         added, updated = load_province_units(session, found)
-    typer.echo(_("{province}: {added} units added, {updated} updated.", province=found.name, added=added, updated=updated))
+    typer.echo(
+        _(
+            "{province}: {added} units added, {updated} updated.",
+            province=found.name,
+            added=added,
+            updated=updated,
+        )
+    )
 
 
 @cli.command("add-unit")
 def add_unit(
     code: Annotated[str, typer.Option(help="Short code, e.g. SKHCN")],
-    name: Annotated[str, typer.Option(help="Full name, e.g. \"Sở Khoa học và Công nghệ\"")],
+    name: Annotated[str, typer.Option(help='Full name, e.g. "Sở Khoa học và Công nghệ"')],
     kind: Annotated[KindOption, typer.Option(help="Kind of unit")] = KindOption.department,
 ) -> None:
     """Add a department (or another unit) that receives tasks; renames it if the code exists."""
@@ -130,8 +142,19 @@ def import_tasks_command(
     except ImportRejected as rejected:
         for problem in rejected.problems:
             typer.echo(problem.describe(_), err=True)
-        _fail(_("{count} problem(s) found; nothing was imported.", count=len(rejected.problems)), code=1)
-    typer.echo(_("Imported: {created} new tasks, {updated} updated; {added} assignments added, {removed} removed.", created=result.created, updated=result.updated, added=result.assignments_added, removed=result.assignments_removed))
+        _fail(
+            _("{count} problem(s) found; nothing was imported.", count=len(rejected.problems)),
+            code=1,
+        )
+    typer.echo(
+        _(
+            "Imported: {created} new tasks, {updated} updated; {added} assignments added, {removed} removed.",
+            created=result.created,
+            updated=result.updated,
+            added=result.assignments_added,
+            removed=result.assignments_removed,
+        )
+    )
     for kept in result.kept_with_reports:
         typer.echo(_("Kept (it already has reports): {assignment}", assignment=kept))
 
@@ -150,14 +173,25 @@ def invite(
     with transaction(app.open_session) as session:
         found = UnitDirectory(session.exec(select(Unit)).all()).find(unit)
         if len(found) != 1:
-            reason = _("No unit is called “{name}”.") if not found else _("“{name}” could mean several units; use the code.")
-            _fail(reason.format(name=unit))
+            if not found:
+                _fail(_("No unit is called “{name}”.", name=unit))
+            _fail(_("“{name}” could mean several units; use the code.", name=unit))
         officer = Officer(full_name=name.strip(), unit_id=found[0].id or 0, role=Role(role.value))
         session.add(officer)
         session.flush()
         code = create_invite(session, officer=officer, now=_now(), ttl=app.config.invite_ttl).code
-        expires = app.translator.date((_now() + app.config.invite_ttl).astimezone(app.settings.zone).date())
-    typer.echo(_("Invite for {name} ({unit}), valid until {date}. Send /start {code} to the bot:", name=name.strip(), unit=found[0].name, date=expires, code=code))
+        expires = app.translator.date(
+            (_now() + app.config.invite_ttl).astimezone(app.settings.zone).date()
+        )
+    typer.echo(
+        _(
+            "Invite for {name} ({unit}), valid until {date}. Send /start {code} to the bot:",
+            name=name.strip(),
+            unit=found[0].name,
+            date=expires,
+            code=code,
+        )
+    )
     typer.echo(code)
 
 
@@ -181,7 +215,9 @@ def chat(
     from bot.channels.console import ConsoleChat
 
     app = _app()
-    ConsoleChat(user=user.strip()[:64] or "console", open_session=app.open_session, config=app.config).run()
+    ConsoleChat(
+        user=user.strip()[:64] or "console", open_session=app.open_session, config=app.config
+    ).run()
 
 
 @cli.command()
@@ -201,7 +237,9 @@ def demo(
     settings = _settings().model_copy(update={"database_url": f"sqlite:///{database}"})
     app = _app(settings)
     with transaction(app.open_session) as session:
-        summary = seed_demo(session, now=_now(), zone=app.settings.zone, chat_user=user)
+        summary = seed_demo(
+            session, now=_now(), zone=app.settings.zone, chat_user=user, link=user == "demo"
+        )
     typer.echo(summary.describe(app.translator))
     ConsoleChat(user=user, open_session=app.open_session, config=app.config).run()
 

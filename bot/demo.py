@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.onboarding import create_invite
 from locales import Translator
@@ -44,66 +44,191 @@ class DemoTask:
 
 
 TASKS = (
-    DemoTask("NV-01", "Ban hành kế hoạch thực hiện Kế hoạch 538-KH/TU về đột phá phát triển KHCN, ĐMST và chuyển đổi số", -20, "local", 43 / 54),
-    DemoTask("NV-02", "Ban hành kế hoạch thực hiện Kế hoạch 138/KH-UBND của UBND tỉnh", 10, "local", 45 / 54),
-    DemoTask("NV-03", "Xây dựng kế hoạch triển khai phong trào “Bình dân học vụ số”", 25, "local", 30 / 54, Cycle.MONTHLY),
-    DemoTask("NV-04", "Kiện toàn Ban Chỉ đạo cấp xã về phát triển KHCN, ĐMST và chuyển đổi số", -60, "local", 1.0),
-    DemoTask("NV-05", "Giải quyết hồ sơ thủ tục hành chính đúng hạn trên hệ thống điện tử", 38, "local", 0.0, Cycle.QUARTERLY, "Tỷ lệ hồ sơ giải quyết đúng hạn", 98.5, "%"),
-    DemoTask("NV-06", "Phủ sóng 4G/5G đến thôn, bản, khu phố", 70, "SKHCN", 0.0, Cycle.MONTHLY, "Tỷ lệ thôn, khu phố có sóng 4G/5G", 99, "%"),
+    DemoTask(
+        "NV-01",
+        "Ban hành kế hoạch thực hiện Kế hoạch 538-KH/TU về đột phá phát triển KHCN, ĐMST và chuyển đổi số",
+        -20,
+        "local",
+        43 / 54,
+    ),
+    DemoTask(
+        "NV-02",
+        "Ban hành kế hoạch thực hiện Kế hoạch 138/KH-UBND của UBND tỉnh",
+        10,
+        "local",
+        45 / 54,
+    ),
+    DemoTask(
+        "NV-03",
+        "Xây dựng kế hoạch triển khai phong trào “Bình dân học vụ số”",
+        25,
+        "local",
+        30 / 54,
+        Cycle.MONTHLY,
+    ),
+    DemoTask(
+        "NV-04",
+        "Kiện toàn Ban Chỉ đạo cấp xã về phát triển KHCN, ĐMST và chuyển đổi số",
+        -60,
+        "local",
+        1.0,
+    ),
+    DemoTask(
+        "NV-05",
+        "Giải quyết hồ sơ thủ tục hành chính đúng hạn trên hệ thống điện tử",
+        38,
+        "local",
+        0.0,
+        Cycle.QUARTERLY,
+        "Tỷ lệ hồ sơ giải quyết đúng hạn",
+        98.5,
+        "%",
+    ),
+    DemoTask(
+        "NV-06",
+        "Phủ sóng 4G/5G đến thôn, bản, khu phố",
+        70,
+        "SKHCN",
+        0.0,
+        Cycle.MONTHLY,
+        "Tỷ lệ thôn, khu phố có sóng 4G/5G",
+        99,
+        "%",
+    ),
     DemoTask("NV-07", "Xây dựng Quy chế làm việc của Ban Chỉ đạo tỉnh", -90, "SKHCN", 1.0),
-    DemoTask("NV-08", "Vận hành hệ thống giải quyết thủ tục hành chính theo mô hình chính quyền địa phương 2 cấp", 15, "VPUBND", 0.0),
-    DemoTask("NV-09", "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính", 45, "local", 0.2, Cycle.MONTHLY, "Tỷ lệ hồ sơ được số hóa", 100, "%"),
-    DemoTask("NV-10", "Bồi dưỡng kỹ năng số cho cán bộ, công chức cấp xã", 30, "SNV", 0.0, Cycle.QUARTERLY, "Số cán bộ được bồi dưỡng", 1200, "người"),
+    DemoTask(
+        "NV-08",
+        "Vận hành hệ thống giải quyết thủ tục hành chính theo mô hình chính quyền địa phương 2 cấp",
+        15,
+        "VPUBND",
+        0.0,
+    ),
+    DemoTask(
+        "NV-09",
+        "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
+        45,
+        "local",
+        0.2,
+        Cycle.MONTHLY,
+        "Tỷ lệ hồ sơ được số hóa",
+        100,
+        "%",
+    ),
+    DemoTask(
+        "NV-10",
+        "Bồi dưỡng kỹ năng số cho cán bộ, công chức cấp xã",
+        30,
+        "SNV",
+        0.0,
+        Cycle.QUARTERLY,
+        "Số cán bộ được bồi dưỡng",
+        1200,
+        "người",
+    ),
 )
 
 RESULTS = {
-    Status.DONE: ("Đã ban hành, gửi bản ký số về Sở KH&CN", "Đã hoàn thành, đã cập nhật lên hệ thống theo dõi"),
-    Status.IN_PROGRESS: ("Đã trình dự thảo, đang xin ý kiến các ban", "Đang tổng hợp số liệu từ các tổ dân phố", "Đã tổ chức hội nghị triển khai"),
+    Status.DONE: (
+        "Đã ban hành, gửi bản ký số về Sở KH&CN",
+        "Đã hoàn thành, đã cập nhật lên hệ thống theo dõi",
+    ),
+    Status.IN_PROGRESS: (
+        "Đã trình dự thảo, đang xin ý kiến các ban",
+        "Đang tổng hợp số liệu từ các tổ dân phố",
+        "Đã tổ chức hội nghị triển khai",
+    ),
     Status.WAITING: ("Chờ hướng dẫn mẫu biểu từ Bộ Khoa học và Công nghệ",),
 }
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô")
 MIDDLE = ("Văn", "Thị", "Đức", "Minh", "Thu", "Quốc", "Thanh", "Ngọc")
-GIVEN = ("Anh", "Bình", "Cường", "Dung", "Hải", "Hương", "Lan", "Long", "Mai", "Nam", "Phong", "Quân", "Trang", "Tuấn")
+GIVEN = (
+    "Anh",
+    "Bình",
+    "Cường",
+    "Dung",
+    "Hải",
+    "Hương",
+    "Lan",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phong",
+    "Quân",
+    "Trang",
+    "Tuấn",
+)
 
 
 @dataclass(frozen=True)
 class DemoSummary:
     units: int
     tasks: int
-    officer: str
-    unit: str
-    spare_invite: str
-    spare_unit: str
+    officer: str | None  # who the chat account speaks as, if it is linked
+    unit: str | None
+    spare_invite: str | None
+    spare_unit: str | None
 
     def describe(self, _: Translator) -> str:
-        return "\n".join(
-            [
-                _("Demo of {province}: {units} units, {tasks} tasks, with reports already made.", province=PROVINCE, units=self.units, tasks=self.tasks),
-                _("You are chatting as {name}, officer of {unit}. Try /nhiemvu, /baocao, /sua, /help; /attach FILE sends a photo; Ctrl-D quits.", name=self.officer, unit=self.unit),
-                _("To try linking: python -m bot demo --user someone-else, then /start {code} (an officer of {other}).", code=self.spare_invite, other=self.spare_unit),
-                "",
-            ]
-        )
+        lines = [
+            _(
+                "Demo of {province}: {units} units, {tasks} tasks, with reports already made.",
+                province=PROVINCE,
+                units=self.units,
+                tasks=self.tasks,
+            ),
+        ]
+        if self.officer:
+            lines.append(
+                _(
+                    "You are chatting as {name}, officer of {unit}. Try /nhiemvu, /baocao, /sua, /help; /attach FILE sends a photo; Ctrl-D quits.",
+                    name=self.officer,
+                    unit=self.unit,
+                )
+            )
+        if self.spare_invite:
+            lines.append(
+                _(
+                    "Invite code of an officer of {other}: /start {code} (chat as another user to try it: python -m bot demo --user another-name).",
+                    code=self.spare_invite,
+                    other=self.spare_unit,
+                )
+            )
+        return "\n".join([*lines, ""])
 
 
-def seed_demo(session: Session, *, now: datetime, zone: ZoneInfo, chat_user: str) -> DemoSummary:
-    """Fill an empty database with the demo province; on a seeded one, only link `chat_user`."""
+def seed_demo(
+    session: Session, *, now: datetime, zone: ZoneInfo, chat_user: str, link: bool
+) -> DemoSummary:
+    """Fill an empty database with the demo province; with `link`, the chat account `chat_user`
+    speaks as the demo ward officer."""
     if session.exec(select(Task)).first() is None:
         _seed(session, now=now, zone=zone)
-    demo_unit = session.exec(select(Unit).where(Unit.name == DEMO_UNIT)).one()
-    officer = session.exec(select(Officer).where(Officer.full_name == DEMO_OFFICER)).one()
-    account = account_for(session, channel="console", external_id=chat_user, display_name=chat_user, at=now, language="vi")
-    if account.officer_id is None and chat_user == "demo":
-        account.officer_id = officer.id
+    account = account_for(
+        session,
+        channel="console",
+        external_id=chat_user,
+        display_name=chat_user,
+        at=now,
+        language="vi",
+    )
+    if link and account.officer_id is None:
+        demo_officer = session.exec(select(Officer).where(Officer.full_name == DEMO_OFFICER)).one()
+        account.officer_id = demo_officer.id
         session.add(account)
-    spare = session.exec(select(Invite).where(Invite.used_at.is_(None)).order_by(Invite.id)).first()  # type: ignore[union-attr]
+    officer = session.get(Officer, account.officer_id) if account.officer_id else None
+    unit = session.get(Unit, officer.unit_id) if officer else None
+    spare = session.exec(
+        select(Invite).where(col(Invite.used_at).is_(None)).order_by(col(Invite.id))
+    ).first()
     spare_officer = session.get(Officer, spare.officer_id) if spare else None
     spare_unit = session.get(Unit, spare_officer.unit_id) if spare_officer else None
     return DemoSummary(
         units=len(session.exec(select(Unit.id)).all()),
         tasks=len(session.exec(select(Task.id)).all()),
-        officer=officer.full_name, unit=demo_unit.name,
-        spare_invite=spare.code if spare else "-", spare_unit=spare_unit.name if spare_unit else "-",
+        officer=officer.full_name if officer else None,
+        unit=unit.name if unit else None,
+        spare_invite=spare.code if spare else None,
+        spare_unit=spare_unit.name if spare_unit else None,
     )
 
 
@@ -130,9 +255,15 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
 
     for spec in TASKS:
         task = Task(
-            code=spec.code, title=spec.title, deadline=today + timedelta(days=spec.days_to_deadline),
-            cycle=spec.cycle, indicator=spec.indicator, target=spec.target, uom=spec.uom,
-            created_at=now - timedelta(days=120), updated_at=now - timedelta(days=120),
+            code=spec.code,
+            title=spec.title,
+            deadline=today + timedelta(days=spec.days_to_deadline),
+            cycle=spec.cycle,
+            indicator=spec.indicator,
+            target=spec.target,
+            uom=spec.uom,
+            created_at=now - timedelta(days=120),
+            updated_at=now - timedelta(days=120),
         )
         session.add(task)
         session.flush()
@@ -143,7 +274,8 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
             shuffled.remove(demo_unit)  # leave the demo officer something to report
             shuffled.append(demo_unit)
         for position, unit in enumerate(shuffled):
-            assert task.id is not None and unit.id is not None
+            assert task.id is not None
+            assert unit.id is not None
             assignment = Assignment(task_id=task.id, unit_id=unit.id, created_at=task.created_at)
             session.add(assignment)
             session.flush()
@@ -153,11 +285,20 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
             percent = 100 if status == Status.DONE else rng.choice((20, 30, 40, 50, 60, 70, 80))
             value = None
             if spec.target is not None:
-                value = round(spec.target * rng.uniform(0.6, 1.0) * percent / 100, 1) if spec.uom == "%" else float(round(spec.target * percent / 100))
+                value = (
+                    round(spec.target * rng.uniform(0.6, 1.0) * percent / 100, 1)
+                    if spec.uom == "%"
+                    else float(round(spec.target * percent / 100))
+                )
             record_report(
-                session, assignment=assignment, officer=officers[unit.id], account=None,
+                session,
+                assignment=assignment,
+                officer=officers[unit.id],
+                account=None,
                 values=ReportValues(
-                    status=status, percent=percent, indicator_value=value,
+                    status=status,
+                    percent=percent,
+                    indicator_value=value,
                     result=rng.choice(RESULTS[status]),
                     blockers=RESULTS[Status.WAITING][0] if status == Status.WAITING else None,
                 ),
@@ -169,7 +310,9 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
     create_invite(session, officer=spare, now=now, ttl=timedelta(days=30))
 
 
-def _seeded_status(rng: random.Random, done: bool, is_demo_unit: bool, spec: DemoTask) -> Status | None:
+def _seeded_status(
+    rng: random.Random, done: bool, is_demo_unit: bool, spec: DemoTask
+) -> Status | None:
     """What a unit has reported so far; None for no report yet."""
     if done:
         return Status.DONE

@@ -46,14 +46,38 @@ class Context:
     def today(self) -> date:
         return self.now.astimezone(self.config.zone).date()
 
+    @property
+    def unit_id(self) -> int:
+        """The officer's unit (only handlers for linked accounts ask for it)."""
+        if self.unit is None or self.unit.id is None:
+            raise RuntimeError("this handler needs an account linked to an officer")
+        return self.unit.id
+
+    @property
+    def unit_name(self) -> str:
+        return self.unit.name if self.unit else ""
+
+    @property
+    def linked_officer(self) -> Officer:
+        if self.officer is None:
+            raise RuntimeError("this handler needs an account linked to an officer")
+        return self.officer
+
     def has_role(self, *roles: Role) -> bool:
         return self.officer is not None and self.officer.role in roles
 
     def reply(
-        self, text: str, choices: Sequence[Choice] = (), *, expects_number: bool = False,
+        self,
+        text: str,
+        choices: Sequence[Choice] = (),
+        *,
+        expects_number: bool = False,
         may_edit: bool = False,
     ) -> Reply:
         return Reply(
-            text=text, choices=tuple(choices), expects_number=expects_number,
-            may_edit=may_edit, language=self.t.language,
+            text=text,
+            choices=tuple(choices),
+            expects_number=expects_number,
+            may_edit=may_edit,
+            language=self.t.language,
         )

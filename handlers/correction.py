@@ -14,21 +14,34 @@ from models.queries import AssignmentView, assignment_of_unit, latest_report, un
 def correct_command(ctx: Context, args: str = "") -> list[Reply]:
     """`/sua CODE` corrects that task's last report; `/sua` alone lists what can be corrected."""
     _ = ctx.t
-    assert ctx.unit is not None and ctx.unit.id is not None
-    code = args.split()[0] if args.split() else ""
+    code = args.split(maxsplit=1)[0] if args.split() else ""
     if code:
-        view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, task_code=code)
+        view = assignment_of_unit(ctx.session, unit_id=ctx.unit_id, task_code=code)
         if view is None:
-            return [ctx.reply(_("Task {code} is not among the tasks of {unit}. Send /nhiemvu to see them.", code=code[:32], unit=ctx.unit.name))]
+            return [
+                ctx.reply(
+                    _(
+                        "Task {code} is not among the tasks of {unit}. Send /nhiemvu to see them.",
+                        code=code[:32],
+                        unit=ctx.unit_name,
+                    )
+                )
+            ]
         return correct_assignment(ctx, view)
     reported = [
-        v for v in unit_assignments(ctx.session, unit_id=ctx.unit.id, today=ctx.today)
+        v
+        for v in unit_assignments(ctx.session, unit_id=ctx.unit_id, today=ctx.today)
         if v.assignment.last_reported_at is not None
     ]
     if not reported:
-        return [ctx.reply(_("Your unit has not reported on any task yet. Send /baocao to report."))]
+        return [
+            ctx.reply(_("Your unit has not reported on any task yet. Send /baocao to report."))
+        ]
     choices = [
-        Choice(label=f"{v.task.code} · {v.task.title[:40]}", data=f"{CORRECT_ASSIGNMENT}{v.assignment.id}")
+        Choice(
+            label=f"{v.task.code} · {v.task.title[:40]}",
+            data=f"{CORRECT_ASSIGNMENT}{v.assignment.id}",
+        )
         for v in reported[:10]
     ]
     return [ctx.reply(_("Which task's last report do you want to correct?"), choices)]
@@ -37,10 +50,25 @@ def correct_command(ctx: Context, args: str = "") -> list[Reply]:
 def correct_assignment(ctx: Context, view: AssignmentView) -> list[Reply]:
     """Open the last report on `view` for correction, if this officer may correct it."""
     _ = ctx.t
-    assert view.assignment.id is not None and ctx.officer is not None
+    assert view.assignment.id is not None
+    officer = ctx.linked_officer
     last = latest_report(ctx.session, assignment_id=view.assignment.id)
     if last is None:
-        return [ctx.reply(_("There is no report on {code} to correct yet. Send /baocao {code} to report.", code=view.task.code))]
-    if last.officer_id != ctx.officer.id and ctx.officer.role != Role.LEAD:
-        return [ctx.reply(_("The last report on {code} was made by a colleague; only they or your unit's lead can correct it.", code=view.task.code))]
+        return [
+            ctx.reply(
+                _(
+                    "There is no report on {code} to correct yet. Send /baocao {code} to report.",
+                    code=view.task.code,
+                )
+            )
+        ]
+    if last.officer_id != officer.id and officer.role != Role.LEAD:
+        return [
+            ctx.reply(
+                _(
+                    "The last report on {code} was made by a colleague; only they or your unit's lead can correct it.",
+                    code=view.task.code,
+                )
+            )
+        ]
     return report.begin(ctx, correcting=last, view=view)

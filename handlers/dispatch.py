@@ -35,7 +35,9 @@ CommandHandler = Callable[[Context, str], list[Reply]]
 def _cancel(ctx: Context, args: str = "") -> list[Reply]:
     assert ctx.account.id is not None
     conversation = conversation_for(
-        ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id,
+        ctx.session,
+        channel=ctx.inbound.channel,
+        chat_id=ctx.inbound.chat_id,
         account_id=ctx.account.id,
     )
     if conversation is None:
@@ -65,11 +67,15 @@ OFFICER_COMMANDS: dict[str, CommandHandler] = {
 }
 
 
-def handle(inbound: Inbound, *, open_session: SessionFactory, config: HandlerConfig) -> list[Reply]:
+def handle(
+    inbound: Inbound, *, open_session: SessionFactory, config: HandlerConfig
+) -> list[Reply]:
     """Handle one delivery in one transaction: all of its effects are stored, or none."""
     with transaction(open_session) as session:
         if not record_delivery(
-            session, channel=inbound.channel, delivery_id=inbound.delivery_id,
+            session,
+            channel=inbound.channel,
+            delivery_id=inbound.delivery_id,
             at=inbound.received_at,
         ):
             return []
@@ -78,8 +84,11 @@ def handle(inbound: Inbound, *, open_session: SessionFactory, config: HandlerCon
 
 def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Context:
     account = account_for(
-        session, channel=inbound.channel, external_id=inbound.sender_id,
-        display_name=inbound.sender_name, at=inbound.received_at,
+        session,
+        channel=inbound.channel,
+        external_id=inbound.sender_id,
+        display_name=inbound.sender_name,
+        at=inbound.received_at,
         language=config.default_language,
     )
     officer = session.get(Officer, account.officer_id) if account.officer_id else None
@@ -87,7 +96,11 @@ def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Conte
         officer = None
     unit = session.get(Unit, officer.unit_id) if officer else None
     return Context(
-        session=session, inbound=inbound, account=account, officer=officer, unit=unit,
+        session=session,
+        inbound=inbound,
+        account=account,
+        officer=officer,
+        unit=unit,
         config=config,
     )
 
@@ -124,13 +137,18 @@ def route(ctx: Context) -> list[Reply]:
     if conversation is not None:
         return _continue(ctx, conversation, choice=inbound.choice)
     if inbound.choice is not None:
-        return [ctx.reply(ctx.t("That button belongs to an earlier message that is no longer active."))] + general.show_help(ctx)
+        return [
+            ctx.reply(ctx.t("That button belongs to an earlier message that is no longer active."))
+        ] + general.show_help(ctx)
     return general.not_understood(ctx)
 
 
 def _continue(ctx: Context, conversation: Conversation, *, choice: str | None) -> list[Reply]:
     return report.resume(
-        ctx, conversation, text=clean_text(ctx.inbound.text), choice=choice,
+        ctx,
+        conversation,
+        text=clean_text(ctx.inbound.text),
+        choice=choice,
         attachments=ctx.inbound.attachments,
     )
 
@@ -152,15 +170,14 @@ def _start_from_button(ctx: Context, data: str) -> list[Reply] | None:
 
 
 def _start_for_assignment(ctx: Context, prefix: str, raw_id: str) -> list[Reply]:
-    assert ctx.unit is not None and ctx.unit.id is not None
     # The id in the button is only a hint: the permission rule is checked against the database.
     view = (
-        assignment_of_unit(ctx.session, unit_id=ctx.unit.id, assignment_id=int(raw_id))
+        assignment_of_unit(ctx.session, unit_id=ctx.unit_id, assignment_id=int(raw_id))
         if raw_id.isdigit()
         else None
     )
     if view is None:
-        return [ctx.reply(ctx.t("That task is not one of {unit}'s tasks.", unit=ctx.unit.name))]
+        return [ctx.reply(ctx.t("That task is not one of {unit}'s tasks.", unit=ctx.unit_name))]
     if prefix == CORRECT_ASSIGNMENT:
         return correction.correct_assignment(ctx, view)
     return report.begin(ctx, view=view)

@@ -22,9 +22,7 @@ def new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
 
 
-def create_invite(
-    session: Session, *, officer: Officer, now: datetime, ttl: timedelta
-) -> Invite:
+def create_invite(session: Session, *, officer: Officer, now: datetime, ttl: timedelta) -> Invite:
     """A fresh invite for `officer`, valid for `ttl`."""
     assert officer.id is not None
     while True:
@@ -43,20 +41,53 @@ def start(ctx: Context, args: str = "") -> list[Reply]:
     code = "".join(args.split()).upper()
     if not code:
         if ctx.officer is None:
-            return [ctx.reply(_("Welcome! I am the task-reporting assistant of the steering committee."))] + not_linked(ctx)
+            return [
+                ctx.reply(
+                    _("Welcome! I am the task-reporting assistant of the steering committee.")
+                )
+            ] + not_linked(ctx)
         return [ctx.reply(_("Hello {name}!", name=ctx.officer.full_name), main_menu(ctx))]
     invite = ctx.session.exec(select(Invite).where(col(Invite.code) == code)).first()
     if invite is None:
-        return [ctx.reply(_("The code {code} is not valid. Check it and try again, or ask the secretariat for a new one.", code=code[:16]))]
+        return [
+            ctx.reply(
+                _(
+                    "The code {code} is not valid. Check it and try again, or ask the secretariat for a new one.",
+                    code=code[:16],
+                )
+            )
+        ]
     if invite.used_at is not None:
         if invite.used_by_account_id == ctx.account.id:
             return [ctx.reply(_("This chat is already linked with that code."), main_menu(ctx))]
-        return [ctx.reply(_("The code {code} has already been used. Ask the secretariat for a new one.", code=code))]
+        return [
+            ctx.reply(
+                _(
+                    "The code {code} has already been used. Ask the secretariat for a new one.",
+                    code=code,
+                )
+            )
+        ]
     if invite.expires_at <= ctx.now:
-        return [ctx.reply(_("The code {code} expired on {date}. Ask the secretariat for a new one.", code=code, date=ctx.t.date(invite.expires_at.astimezone(ctx.config.zone).date())))]
+        return [
+            ctx.reply(
+                _(
+                    "The code {code} expired on {date}. Ask the secretariat for a new one.",
+                    code=code,
+                    date=ctx.t.date(invite.expires_at.astimezone(ctx.config.zone).date()),
+                )
+            )
+        ]
     officer = ctx.session.get(Officer, invite.officer_id)
     if officer is None or not officer.active:
-        return [ctx.reply(_("The code {code} is not valid. Check it and try again, or ask the secretariat for a new one.", code=code))]
+        return [
+            ctx.reply(
+                _(
+                    "The code {code} is not valid. Check it and try again, or ask the secretariat for a new one.",
+                    code=code,
+                )
+            )
+        ]
     invite.used_at = ctx.now
     invite.used_by_account_id = ctx.account.id
     ctx.account.officer_id = officer.id
@@ -66,7 +97,11 @@ def start(ctx: Context, args: str = "") -> list[Reply]:
     unit_name = ctx.unit.name if ctx.unit else ""
     return [
         ctx.reply(
-            _("Linked! Hello {name} ({unit}). You can now see and report your unit's tasks.", name=officer.full_name, unit=unit_name),
+            _(
+                "Linked! Hello {name} ({unit}). You can now see and report your unit's tasks.",
+                name=officer.full_name,
+                unit=unit_name,
+            ),
             main_menu(ctx),
         )
     ]

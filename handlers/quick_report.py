@@ -5,9 +5,9 @@ from __future__ import annotations
 from handlers import report
 from handlers.choices import main_menu
 from handlers.context import Context
-from models.labels import STATUS_LABELS
 from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_percent
 from models.enums import Status
+from models.labels import STATUS_LABELS
 from models.messages import Reply
 from models.queries import ReportValues, assignment_of_unit, record_report
 
@@ -16,26 +16,53 @@ def report_command(ctx: Context, args: str = "") -> list[Reply]:
     """`/baocao` alone starts the guided report; `/baocao CODE` starts it at that task;
     `/baocao CODE PERCENT RESULT` saves a quick report straight away."""
     _ = ctx.t
-    assert ctx.unit is not None and ctx.unit.id is not None and ctx.officer is not None
     parts = clean_text(args).split(maxsplit=2)
     if not parts:
         return report.begin(ctx)
     code = parts[0]
-    view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, task_code=code)
+    view = assignment_of_unit(ctx.session, unit_id=ctx.unit_id, task_code=code)
     if view is None:
-        return [ctx.reply(_("Task {code} is not among the tasks of {unit}. Send /nhiemvu to see them.", code=code[:32], unit=ctx.unit.name))]
+        return [
+            ctx.reply(
+                _(
+                    "Task {code} is not among the tasks of {unit}. Send /nhiemvu to see them.",
+                    code=code[:32],
+                    unit=ctx.unit_name,
+                )
+            )
+        ]
     if len(parts) == 1:
         return report.begin(ctx, view=view)
     percent = parse_percent(parts[1])
     if percent is None:
-        return [ctx.reply(_("“{text}” is not a percentage from 0 to 100. Example: /baocao {code} 60% Submitted the draft plan", text=parts[1][:30], code=view.task.code))]
+        return [
+            ctx.reply(
+                _(
+                    "“{text}” is not a percentage from 0 to 100. Example: /baocao {code} 60% Submitted the draft plan",
+                    text=parts[1][:30],
+                    code=view.task.code,
+                )
+            )
+        ]
     result = parts[2] if len(parts) > 2 else None
     if result is not None and len(result) > MAX_ANSWER_CHARS:
-        return [ctx.reply(_("That answer is too long ({length} characters). Please keep it under {limit} characters.", length=_.number(len(result)), limit=_.number(MAX_ANSWER_CHARS)))]
+        return [
+            ctx.reply(
+                _(
+                    "That answer is too long ({length} characters). Please keep it under {limit} characters.",
+                    length=_.number(len(result)),
+                    limit=_.number(MAX_ANSWER_CHARS),
+                )
+            )
+        ]
     status = Status.DONE if percent == 100 else Status.IN_PROGRESS
     record_report(
-        ctx.session, assignment=view.assignment, officer=ctx.officer, account=ctx.account,
-        values=ReportValues(status=status, percent=percent, result=result), at=ctx.now,
+        ctx.session,
+        assignment=view.assignment,
+        officer=ctx.linked_officer,
+        account=ctx.account,
+        values=ReportValues(status=status, percent=percent, result=result),
+        at=ctx.now,
     )
     lines = [
         _("Saved ✅ Thank you!"),

@@ -16,10 +16,10 @@ from pydantic import BaseModel
 
 from handlers.choices import main_menu
 from handlers.context import Context
-from models.labels import STATUS_ICONS, STATUS_LABELS
 from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_number, parse_percent
 from locales import N_
 from models.enums import REPORTABLE_STATUSES, Status
+from models.labels import STATUS_ICONS, STATUS_LABELS
 from models.messages import Attachment, Choice, Reply
 from models.queries import (
     AssignmentView,
@@ -41,9 +41,12 @@ IMPLIED_PERCENT = {Status.NOT_STARTED: 0, Status.DONE: 100}
 # Navigation values, and the slash commands that pick them where numbers are ambiguous.
 BACK, SKIP, CANCEL = "back", "skip", "cancel"
 NAVIGATION_COMMANDS = {
-    "back": BACK, "quaylai": BACK,
-    "skip": SKIP, "boqua": SKIP,
-    "cancel": CANCEL, "huy": CANCEL,
+    "back": BACK,
+    "quaylai": BACK,
+    "skip": SKIP,
+    "boqua": SKIP,
+    "cancel": CANCEL,
+    "huy": CANCEL,
 }
 
 
@@ -153,37 +156,52 @@ def _navigation(state: ReportState, *, skip_label: str | None = None) -> list[Ch
 
 
 def ask_task(state: ReportState) -> Reply:
-    """Which task? A page of the unit's open assignments."""
+    """Which task? A page of the unit's open assignments (all of them once everything is done)."""
     ctx, _ = state.ctx, state.ctx.t
-    assert ctx.unit is not None and ctx.unit.id is not None
-    views = unit_assignments(ctx.session, unit_id=ctx.unit.id, today=ctx.today)
+    every = unit_assignments(ctx.session, unit_id=ctx.unit_id, today=ctx.today)
+    views = [v for v in every if v.assignment.status != Status.DONE] or every
     start = state.draft.page * TASKS_PER_PAGE
     page = views[start : start + TASKS_PER_PAGE]
     choices = [
-        _choice(state, f"{STATUS_ICONS[v.effective_status(ctx.today)]} {v.task.code} · {_short(v.task.title)}", f"a{v.assignment.id}")
+        _choice(
+            state,
+            f"{STATUS_ICONS[v.effective_status(ctx.today)]} {v.task.code} · {_short(v.task.title)}",
+            f"a{v.assignment.id}",
+        )
         for v in page
     ]
     if start + TASKS_PER_PAGE < len(views):
         choices.append(_choice(state, _("More tasks ▶"), f"p{state.draft.page + 1}"))
     elif state.draft.page > 0:
         choices.append(_choice(state, _("◀ First tasks"), "p0"))
-    text = _("Which task are you reporting on? Pick one, or type its code (e.g. {code}).", code=views[0].task.code if views else "NV-01")
+    text = _(
+        "Which task are you reporting on? Pick one, or type its code (e.g. {code}).",
+        code=views[0].task.code if views else "NV-01",
+    )
     return ctx.reply(text, [*choices, *_navigation(state)], may_edit=True)
 
 
 def accept_task(state: ReportState, answer: Answer) -> Outcome:
     ctx, _ = state.ctx, state.ctx.t
-    assert ctx.unit is not None and ctx.unit.id is not None
     if answer.choice and answer.choice.startswith("p") and answer.choice[1:].isdigit():
         state.draft.page = int(answer.choice[1:])
         return Stay()
     view = None
     if answer.choice and answer.choice.startswith("a") and answer.choice[1:].isdigit():
-        view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, assignment_id=int(answer.choice[1:]))
+        view = assignment_of_unit(
+            ctx.session, unit_id=ctx.unit_id, assignment_id=int(answer.choice[1:])
+        )
     elif answer.text:
-        view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, task_code=answer.text.split()[0])
+        view = assignment_of_unit(
+            ctx.session, unit_id=ctx.unit_id, task_code=answer.text.split()[0]
+        )
     if view is None:
-        raise Invalid(_("That task is not one of {unit}'s tasks. Pick one from the list.", unit=ctx.unit.name))
+        raise Invalid(
+            _(
+                "That task is not one of {unit}'s tasks. Pick one from the list.",
+                unit=ctx.unit_name,
+            )
+        )
     select_assignment(state, view)
     return None
 
@@ -211,7 +229,12 @@ def ask_status(state: ReportState) -> Reply:
     text = "\n".join(
         [
             state.task_title,
-            _("Deadline: {date}. Now: {status}, {percent}%.", date=_.date(state.view.task.deadline), status=_(STATUS_LABELS[current]), percent=state.view.assignment.percent),
+            _(
+                "Deadline: {date}. Now: {status}, {percent}%.",
+                date=_.date(state.view.task.deadline),
+                status=_(STATUS_LABELS[current]),
+                percent=state.view.assignment.percent,
+            ),
             "",
             _("What is the status now?"),
         ]
@@ -253,7 +276,12 @@ def accept_percent(state: ReportState, answer: Answer) -> Outcome:
     _ = state.ctx.t
     percent = parse_percent(answer.text)
     if percent is None:
-        raise Invalid(_("“{text}” is not a percentage. Type a whole number from 0 to 100, e.g. 60.", text=_excerpt(answer.text)))
+        raise Invalid(
+            _(
+                "“{text}” is not a percentage. Type a whole number from 0 to 100, e.g. 60.",
+                text=_excerpt(answer.text),
+            )
+        )
     state.draft.percent = percent
     return None
 
@@ -270,7 +298,13 @@ def ask_indicator(state: ReportState) -> Reply:
     if task.target is not None:
         lines.append(_("Target: {target} {uom}", target=_.number(task.target), uom=task.uom or ""))
     if state.draft.indicator_value is not None:
-        lines.append(_("Last reported: {value} {uom}", value=_.number(state.draft.indicator_value), uom=task.uom or ""))
+        lines.append(
+            _(
+                "Last reported: {value} {uom}",
+                value=_.number(state.draft.indicator_value),
+                uom=task.uom or "",
+            )
+        )
     lines.append(_("Type the value reached so far (a number)."))
     return ctx.reply(
         "\n".join(lines), _navigation(state, skip_label=_("No figure yet")), expects_number=True
@@ -283,7 +317,9 @@ def accept_indicator(state: ReportState, answer: Answer) -> Outcome:
         return None
     value = parse_number(answer.text)
     if value is None or value < 0:
-        raise Invalid(_("“{text}” is not a number. Type the value, e.g. 98,5.", text=_excerpt(answer.text)))
+        raise Invalid(
+            _("“{text}” is not a number. Type the value, e.g. 98,5.", text=_excerpt(answer.text))
+        )
     state.draft.indicator_value = value
     return None
 
@@ -299,7 +335,13 @@ def _free_text(state: ReportState, answer: Answer, *, required: bool) -> str | N
     if not text:
         raise Invalid(_("Please type a short answer."))
     if len(text) > MAX_ANSWER_CHARS:
-        raise Invalid(_("That answer is too long ({length} characters). Please keep it under {limit} characters.", length=_.number(len(text)), limit=_.number(MAX_ANSWER_CHARS)))
+        raise Invalid(
+            _(
+                "That answer is too long ({length} characters). Please keep it under {limit} characters.",
+                length=_.number(len(text)),
+                limit=_.number(MAX_ANSWER_CHARS),
+            )
+        )
     return text
 
 
@@ -326,8 +368,12 @@ def ask_blockers(state: ReportState) -> Reply:
     """Difficulties; for a task waiting for guidance, what it waits for (required)."""
     ctx, _ = state.ctx, state.ctx.t
     if state.draft.status == Status.WAITING:
-        return ctx.reply(_("What guidance or procedure are you waiting for, and from whom?"), _navigation(state))
-    return ctx.reply(_("Any difficulties or obstacles?"), _navigation(state, skip_label=_("No difficulties")))
+        return ctx.reply(
+            _("What guidance or procedure are you waiting for, and from whom?"), _navigation(state)
+        )
+    return ctx.reply(
+        _("Any difficulties or obstacles?"), _navigation(state, skip_label=_("No difficulties"))
+    )
 
 
 def accept_blockers(state: ReportState, answer: Answer) -> Outcome:
@@ -338,7 +384,10 @@ def accept_blockers(state: ReportState, answer: Answer) -> Outcome:
 def ask_proposals(state: ReportState) -> Reply:
     """Proposals to the steering committee, if any."""
     ctx, _ = state.ctx, state.ctx.t
-    return ctx.reply(_("Any proposals to the Steering Committee?"), _navigation(state, skip_label=_("No proposals")))
+    return ctx.reply(
+        _("Any proposals to the Steering Committee?"),
+        _navigation(state, skip_label=_("No proposals")),
+    )
 
 
 def accept_proposals(state: ReportState, answer: Answer) -> Outcome:
@@ -354,7 +403,10 @@ def ask_evidence(state: ReportState) -> Reply:
     ctx, _ = state.ctx, state.ctx.t
     count = len(state.draft.evidence_ids)
     if count:
-        text = _("{count} file(s) attached. Send another photo or document, or tap Continue.", count=count)
+        text = _(
+            "{count} file(s) attached. Send another photo or document, or tap Continue.",
+            count=count,
+        )
         skip = _("Continue ▶")
     else:
         text = _("Attach a photo or a signed document as evidence (optional).")
@@ -367,7 +419,9 @@ def accept_evidence(state: ReportState, answer: Answer) -> Outcome:
     if answer.choice == SKIP:
         return None
     if not answer.attachments:
-        raise Invalid(_("Send a photo or a document here, or tap the button to go on without one."))
+        raise Invalid(
+            _("Send a photo or a document here, or tap the button to go on without one.")
+        )
     return Stay(stage_evidence(state, answer.attachments))
 
 
@@ -377,15 +431,28 @@ def stage_evidence(state: ReportState, attachments: tuple[Attachment, ...]) -> s
     notices = []
     for attachment in attachments:
         if len(state.draft.evidence_ids) >= MAX_EVIDENCE_FILES:
-            notices.append(_("At most {count} files can be attached to one report.", count=MAX_EVIDENCE_FILES))
+            notices.append(
+                _("At most {count} files can be attached to one report.", count=MAX_EVIDENCE_FILES)
+            )
             break
         if len(attachment.data) > ctx.config.evidence_max_bytes:
-            notices.append(_("{name} is too large ({size} MB); the limit is {limit} MB.", name=attachment.file_name, size=_.number(round(len(attachment.data) / 1048576, 1)), limit=_.number(round(ctx.config.evidence_max_bytes / 1048576, 1))))
+            notices.append(
+                _(
+                    "{name} is too large ({size} MB); the limit is {limit} MB.",
+                    name=attachment.file_name,
+                    size=_.number(round(len(attachment.data) / 1048576, 1)),
+                    limit=_.number(round(ctx.config.evidence_max_bytes / 1048576, 1)),
+                )
+            )
             continue
         evidence = Evidence(
-            conversation_id=state.conversation.id, kind=attachment.kind,
-            file_name=attachment.file_name[:255], content_type=attachment.content_type[:100],
-            size=len(attachment.data), data=attachment.data, created_at=ctx.now,
+            conversation_id=state.conversation.id,
+            kind=attachment.kind,
+            file_name=attachment.file_name[:255],
+            content_type=attachment.content_type[:100],
+            size=len(attachment.data),
+            data=attachment.data,
+            created_at=ctx.now,
         )
         ctx.session.add(evidence)
         ctx.session.flush()
@@ -404,11 +471,23 @@ def summary(state: ReportState) -> str:
     """The report as it will be saved."""
     _ = state.ctx.t
     draft = state.draft
-    assert state.view is not None and draft.status is not None
-    lines = [state.task_title, _("Status: {status}", status=_(STATUS_LABELS[draft.status])), _("Percent done: {percent}%", percent=draft.percent)]
+    assert state.view is not None
+    assert draft.status is not None
+    lines = [
+        state.task_title,
+        _("Status: {status}", status=_(STATUS_LABELS[draft.status])),
+        _("Percent done: {percent}%", percent=draft.percent),
+    ]
     task = state.view.task
     if task.indicator and draft.indicator_value is not None:
-        lines.append(_("{indicator}: {value} {uom}", indicator=task.indicator, value=_.number(draft.indicator_value), uom=task.uom or ""))
+        lines.append(
+            _(
+                "{indicator}: {value} {uom}",
+                indicator=task.indicator,
+                value=_.number(draft.indicator_value),
+                uom=task.uom or "",
+            )
+        )
     if draft.result:
         lines.append(_("Result: {text}", text=draft.result))
     if draft.blockers and _STEP_BY_NAME["blockers"].applies(state):
@@ -472,20 +551,47 @@ def _has_indicator(state: ReportState) -> bool:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("task", N_("Task"), ask_task, accept_task,
-         applies=lambda s: s.draft.corrects_report_id is None,
-         answered=lambda s: s.draft.assignment_id is not None),
-    Step("status", N_("Status"), ask_status, accept_status,
-         answered=lambda s: s.draft.status is not None),
-    Step("percent", N_("Percent done"), ask_percent, accept_percent, applies=_needs_percent,
-         answered=lambda s: s.draft.percent is not None),
-    Step("indicator", N_("Indicator value"), ask_indicator, accept_indicator,
-         applies=_has_indicator),
-    Step("result", N_("Result"), ask_result, accept_result,
-         answered=lambda s: bool(s.draft.result) or not _result_required(s)),
-    Step("blockers", N_("Difficulties"), ask_blockers, accept_blockers,
-         applies=lambda s: s.draft.status != Status.DONE,
-         answered=lambda s: bool(s.draft.blockers) or s.draft.status != Status.WAITING),
+    Step(
+        "task",
+        N_("Task"),
+        ask_task,
+        accept_task,
+        applies=lambda s: s.draft.corrects_report_id is None,
+        answered=lambda s: s.draft.assignment_id is not None,
+    ),
+    Step(
+        "status",
+        N_("Status"),
+        ask_status,
+        accept_status,
+        answered=lambda s: s.draft.status is not None,
+    ),
+    Step(
+        "percent",
+        N_("Percent done"),
+        ask_percent,
+        accept_percent,
+        applies=_needs_percent,
+        answered=lambda s: s.draft.percent is not None,
+    ),
+    Step(
+        "indicator", N_("Indicator value"), ask_indicator, accept_indicator, applies=_has_indicator
+    ),
+    Step(
+        "result",
+        N_("Result"),
+        ask_result,
+        accept_result,
+        answered=lambda s: bool(s.draft.result) or not _result_required(s),
+    ),
+    Step(
+        "blockers",
+        N_("Difficulties"),
+        ask_blockers,
+        accept_blockers,
+        applies=lambda s: s.draft.status != Status.DONE,
+        answered=lambda s: bool(s.draft.blockers) or s.draft.status != Status.WAITING,
+    ),
     Step("proposals", N_("Proposals"), ask_proposals, accept_proposals),
     Step("evidence", N_("Evidence"), ask_evidence, accept_evidence),
     Step("confirm", N_("Confirm"), ask_confirm, accept_confirm),
@@ -531,9 +637,11 @@ def _save_state(state: ReportState) -> None:
 def _load_state(ctx: Context, conversation: Conversation) -> ReportState:
     draft = Draft.model_validate(conversation.data)
     view = None
-    if draft.assignment_id is not None and ctx.unit is not None and ctx.unit.id is not None:
+    if draft.assignment_id is not None and ctx.unit is not None:
         # Re-read with the permission rule: if the unit changed, the draft's task is gone.
-        view = assignment_of_unit(ctx.session, unit_id=ctx.unit.id, assignment_id=draft.assignment_id)
+        view = assignment_of_unit(
+            ctx.session, unit_id=ctx.unit_id, assignment_id=draft.assignment_id
+        )
     return ReportState(ctx=ctx, conversation=conversation, draft=draft, view=view)
 
 
@@ -545,12 +653,25 @@ def begin(
 ) -> list[Reply]:
     """Start a guided report (replacing any unfinished one), at the task or at its status."""
     assert ctx.account.id is not None
-    old = conversation_for(ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id, account_id=ctx.account.id)
+    if view is None and not unit_assignments(ctx.session, unit_id=ctx.unit_id, today=ctx.today):
+        return [ctx.reply(ctx.t("{unit} has no tasks assigned yet.", unit=ctx.unit_name))]
+    old = conversation_for(
+        ctx.session,
+        channel=ctx.inbound.channel,
+        chat_id=ctx.inbound.chat_id,
+        account_id=ctx.account.id,
+    )
     if old is not None:
         end_conversation(ctx.session, old)
     conversation = Conversation(
-        channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id, account_id=ctx.account.id,
-        flow=FLOW, step="task", token="", data={}, updated_at=ctx.now,
+        channel=ctx.inbound.channel,
+        chat_id=ctx.inbound.chat_id,
+        account_id=ctx.account.id,
+        flow=FLOW,
+        step="task",
+        token="",
+        data={},
+        updated_at=ctx.now,
     )
     ctx.session.add(conversation)
     ctx.session.flush()
@@ -562,10 +683,14 @@ def begin(
         first = STEPS[0]
     if correcting is not None:
         state.draft = Draft(
-            assignment_id=correcting.assignment_id, status=correcting.status,
-            percent=correcting.percent, indicator_value=correcting.indicator_value,
-            result=correcting.result, blockers=correcting.blockers,
-            proposals=correcting.proposals, corrects_report_id=correcting.id,
+            assignment_id=correcting.assignment_id,
+            status=correcting.status,
+            percent=correcting.percent,
+            indicator_value=correcting.indicator_value,
+            result=correcting.result,
+            blockers=correcting.blockers,
+            proposals=correcting.proposals,
+            corrects_report_id=correcting.id,
         )
         first = _STEP_BY_NAME["confirm"]
     replies = _go_to(state, first)
@@ -579,20 +704,34 @@ def cancel(ctx: Context, conversation: Conversation) -> list[Reply]:
     return [ctx.reply(ctx.t("Cancelled. Nothing was saved."), main_menu(ctx))]
 
 
-def resume(ctx: Context, conversation: Conversation, *, text: str, choice: str | None,
-           attachments: tuple[Attachment, ...]) -> list[Reply]:
+def resume(
+    ctx: Context,
+    conversation: Conversation,
+    *,
+    text: str,
+    choice: str | None,
+    attachments: tuple[Attachment, ...],
+) -> list[Reply]:
     """Take the officer's answer to the current step and ask the next question."""
     _ = ctx.t
     state = _load_state(ctx, conversation)
     step = _current(state)
     if state.draft.assignment_id is not None and state.view is None:
         end_conversation(ctx.session, conversation)
-        return [ctx.reply(_("That task is no longer assigned to your unit. The report was cancelled."), main_menu(ctx))]
+        return [
+            ctx.reply(
+                _("That task is no longer assigned to your unit. The report was cancelled."),
+                main_menu(ctx),
+            )
+        ]
     value = None
     if choice is not None:
         token, _sep, value = choice.partition(":")
         if token != conversation.token:
-            return [ctx.reply(_("That button belongs to an earlier message. Here is where we are:")), step.ask(state)]
+            return [
+                ctx.reply(_("That button belongs to an earlier message. Here is where we are:")),
+                step.ask(state),
+            ]
     if value == CANCEL:
         return cancel(ctx, conversation)
     if value == BACK:
@@ -603,7 +742,10 @@ def resume(ctx: Context, conversation: Conversation, *, text: str, choice: str |
     if attachments and step.name != "evidence":
         notice = stage_evidence(state, attachments)
         _save_state(state)
-        return [ctx.reply(notice + "\n" + _("The file will be attached to this report.")), step.ask(state)]
+        return [
+            ctx.reply(notice + "\n" + _("The file will be attached to this report.")),
+            step.ask(state),
+        ]
     answer = Answer(text=text, choice=value, attachments=attachments)
     try:
         outcome = step.accept(state, answer)
@@ -627,14 +769,22 @@ def resume(ctx: Context, conversation: Conversation, *, text: str, choice: str |
 def save(state: ReportState) -> list[Reply]:
     """Store the confirmed report, re-checking permission and what it corrects."""
     ctx, _, draft = state.ctx, state.ctx.t, state.draft
-    assert ctx.officer is not None and state.view is not None
-    assert draft.status is not None and draft.percent is not None
+    assert state.view is not None
+    assert draft.status is not None
+    assert draft.percent is not None
     supersedes = None
     if draft.corrects_report_id is not None:
         supersedes = ctx.session.get(Report, draft.corrects_report_id)
         if supersedes is None or is_superseded(ctx.session, report_id=draft.corrects_report_id):
             end_conversation(ctx.session, state.conversation)
-            return [ctx.reply(_("That report has been corrected in the meantime. Nothing was saved; start again with /sua."), main_menu(ctx))]
+            return [
+                ctx.reply(
+                    _(
+                        "That report has been corrected in the meantime. Nothing was saved; start again with /sua."
+                    ),
+                    main_menu(ctx),
+                )
+            ]
     values = ReportValues(
         status=draft.status,
         percent=draft.percent,
@@ -645,15 +795,27 @@ def save(state: ReportState) -> list[Reply]:
     )
     text = summary(state)
     record_report(
-        ctx.session, assignment=state.view.assignment, officer=ctx.officer, account=ctx.account,
-        values=values, at=ctx.now, supersedes=supersedes, evidence_ids=draft.evidence_ids,
+        ctx.session,
+        assignment=state.view.assignment,
+        officer=ctx.linked_officer,
+        account=ctx.account,
+        values=values,
+        at=ctx.now,
+        supersedes=supersedes,
+        evidence_ids=draft.evidence_ids,
     )
     code = state.view.task.code
     end_conversation(ctx.session, state.conversation)
-    return [ctx.reply(_("Saved ✅ Thank you!") + f"\n\n{text}\n\n" + _("To correct it, send /sua {code}.", code=code), main_menu(ctx))]
+    return [
+        ctx.reply(
+            _("Saved ✅ Thank you!")
+            + f"\n\n{text}\n\n"
+            + _("To correct it, send /sua {code}.", code=code),
+            main_menu(ctx),
+        )
+    ]
 
 
 def _excerpt(text: str, limit: int = 30) -> str:
     text = clean_text(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-

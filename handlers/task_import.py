@@ -14,11 +14,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from handlers.text import clean_text, parse_number
 from locales import N_, Translator
@@ -30,7 +31,10 @@ from models.tables import Assignment, Report, Task, Unit
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "code": ("Mã nhiệm vụ", ("ma nhiem vu", "ma nv", "ma", "code", "task code")),
     "title": ("Tên nhiệm vụ", ("ten nhiem vu", "nhiem vu", "noi dung nhiem vu", "title", "task")),
-    "units": ("Đơn vị thực hiện", ("don vi thuc hien", "don vi chu tri", "don vi", "units", "unit")),
+    "units": (
+        "Đơn vị thực hiện",
+        ("don vi thuc hien", "don vi chu tri", "don vi", "units", "unit"),
+    ),
     "deadline": ("Hạn hoàn thành", ("han hoan thanh", "thoi han", "han", "deadline", "due date")),
     "cycle": ("Kỳ báo cáo", ("ky bao cao", "chu ky bao cao", "cycle", "reporting cycle")),
     "indicator": ("Chỉ tiêu", ("chi tieu", "indicator")),
@@ -51,10 +55,19 @@ COLUMN_LABELS = {
     "description": N_("Description"),
 }
 CYCLES: dict[str, Cycle] = {
-    "": Cycle.ONCE, "mot lan": Cycle.ONCE, "1 lan": Cycle.ONCE, "once": Cycle.ONCE,
-    "tuan": Cycle.WEEKLY, "hang tuan": Cycle.WEEKLY, "weekly": Cycle.WEEKLY,
-    "thang": Cycle.MONTHLY, "hang thang": Cycle.MONTHLY, "monthly": Cycle.MONTHLY,
-    "quy": Cycle.QUARTERLY, "hang quy": Cycle.QUARTERLY, "quarterly": Cycle.QUARTERLY,
+    "": Cycle.ONCE,
+    "mot lan": Cycle.ONCE,
+    "1 lan": Cycle.ONCE,
+    "once": Cycle.ONCE,
+    "tuan": Cycle.WEEKLY,
+    "hang tuan": Cycle.WEEKLY,
+    "weekly": Cycle.WEEKLY,
+    "thang": Cycle.MONTHLY,
+    "hang thang": Cycle.MONTHLY,
+    "monthly": Cycle.MONTHLY,
+    "quy": Cycle.QUARTERLY,
+    "hang quy": Cycle.QUARTERLY,
+    "quarterly": Cycle.QUARTERLY,
 }
 ALL_LOCAL_UNITS = ("tat ca xa phuong", "tat ca xa, phuong", "tat ca", "all communes", "all")
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y")
@@ -74,7 +87,12 @@ class RowProblem:
         reason = _(self.message, **self.params)
         if self.column is None:
             return _("Row {row}: {reason}", row=self.row, reason=reason)
-        return _("Row {row}, column “{column}”: {reason}", row=self.row, column=_(COLUMN_LABELS[self.column]), reason=reason)
+        return _(
+            "Row {row}, column “{column}”: {reason}",
+            row=self.row,
+            column=_(COLUMN_LABELS[self.column]),
+            reason=reason,
+        )
 
 
 class ImportRejected(Exception):
@@ -122,7 +140,9 @@ def read_table(path: Path) -> list[list[object]]:
             workbook.close()
     text = path.read_bytes().decode("utf-8-sig")
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:4096], delimiters=",;\t"
+        )
     except csv.Error:
         dialect = csv.excel
     return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
@@ -176,6 +196,7 @@ def parse_row(
     number: int, cells: Sequence[object], positions: dict[str, int], units: UnitDirectory
 ) -> tuple[TaskRow | None, list[RowProblem]]:
     """One data row, or the problems that keep it out."""
+
     def cell(key: str) -> object:
         index = positions.get(key)
         return cells[index] if index is not None and index < len(cells) else None
@@ -189,14 +210,62 @@ def parse_row(
     if not code:
         problem("code", N_("the task code is empty"))
     elif len(code) > 32 or not re.fullmatch(r"[\w.\-/]+", code):
-        problem("code", N_("a task code is up to 32 letters, digits, '-', '.' or '/', without spaces"))
+        problem(
+            "code", N_("a task code is up to 32 letters, digits, '-', '.' or '/', without spaces")
+        )
     title = _cell_text(cell("title"))
     if not title:
         problem("title", N_("the task title is empty"))
     elif len(title) > 500:
         problem("title", N_("the title is longer than 500 characters"))
+    unit_ids = _unit_ids(_cell_text(cell("units")), units, problem)
+    deadline = parse_deadline(cell("deadline"))
+    if deadline is None:
+        problem("deadline", N_("not a date; write it as dd/mm/yyyy, e.g. 31/12/2026"))
+    cycle = CYCLES.get(fold(_cell_text(cell("cycle"))))
+    if cycle is None:
+        problem(
+            "cycle",
+            N_("use one of: một lần, tuần, tháng, quý (or once, weekly, monthly, quarterly)"),
+        )
+    raw_target = cell("target")
+    target = float(raw_target) if isinstance(raw_target, int | float) else None
+    if target is None and _cell_text(raw_target):
+        target = parse_number(_cell_text(raw_target))
+        if target is None:
+            problem("target", N_("not a number"))
+    indicator = _cell_text(cell("indicator"))[:255] or None
+    uom = _cell_text(cell("uom"))[:50] or None
+    description = _cell_text(cell("description")) or None
+    if problems:
+        return None, problems
+    assert deadline is not None
+    assert cycle is not None
+    return (
+        TaskRow(
+            row=number,
+            code=code,
+            title=title,
+            unit_ids=unit_ids,
+            deadline=deadline,
+            cycle=cycle,
+            indicator=indicator,
+            target=target,
+            uom=uom,
+            description=description,
+        ),
+        [],
+    )
+
+
+class _Problem(Protocol):
+    def __call__(self, key: str, message: str, **params: str | int) -> None: ...
+
+
+def _unit_ids(text: str, units: UnitDirectory, problem: _Problem) -> list[int]:
+    """The units named in one cell (`;`-separated names or codes, or "Tất cả xã, phường")."""
     unit_ids: list[int] = []
-    names = [n.strip() for n in re.split(r"[;\n]", _cell_text(cell("units"))) if n.strip()]
+    names = [n.strip() for n in re.split(r"[;\n]", text) if n.strip()]
     if not names:
         problem("units", N_("no unit is named"))
     for name in names:
@@ -207,41 +276,23 @@ def parse_row(
         if len(found) == 1 and found[0].id is not None:
             unit_ids.append(found[0].id)
         elif not found:
-            problem("units", N_("no unit is called “{name}” (use the official name or code)"), name=name)
+            problem(
+                "units",
+                N_("no unit is called “{name}” (use the official name or code)"),
+                name=name,
+            )
         else:
-            problem("units", N_("“{name}” could mean several units; use the official code"), name=name)
-    deadline = parse_deadline(cell("deadline"))
-    if deadline is None:
-        problem("deadline", N_("not a date; write it as dd/mm/yyyy, e.g. 31/12/2026"))
-    cycle = CYCLES.get(fold(_cell_text(cell("cycle"))))
-    if cycle is None:
-        problem("cycle", N_("use one of: một lần, tuần, tháng, quý (or once, weekly, monthly, quarterly)"))
-    target_text = _cell_text(cell("target"))
-    target = None
-    if target_text:
-        target = cell("target") if isinstance(cell("target"), int | float) else parse_number(target_text)
-        if target is None:
-            problem("target", N_("not a number"))
-    indicator = _cell_text(cell("indicator"))[:255] or None
-    uom = _cell_text(cell("uom"))[:50] or None
-    description = _cell_text(cell("description")) or None
-    if problems:
-        return None, problems
-    assert deadline is not None and cycle is not None
-    return (
-        TaskRow(
-            row=number, code=code, title=title, unit_ids=list(dict.fromkeys(unit_ids)),
-            deadline=deadline, cycle=cycle, indicator=indicator,
-            target=float(target) if isinstance(target, int | float) else None,
-            uom=uom, description=description,
-        ),
-        [],
-    )
+            problem(
+                "units", N_("“{name}” could mean several units; use the official code"), name=name
+            )
+    return list(dict.fromkeys(unit_ids))
 
 
 def read_task_rows(table: list[list[object]], units: UnitDirectory) -> list[TaskRow]:
     """Every task row of the table, or `ImportRejected` with every problem found."""
-    header_index = next((i for i, row in enumerate(table) if any(_cell_text(c) for c in row)), None)
+    header_index = next(
+        (i for i, row in enumerate(table) if any(_cell_text(c) for c in row)), None
+    )
     if header_index is None:
         raise ImportRejected([RowProblem(1, None, N_("the file is empty"))])
     positions, problems = match_headers(table[header_index])
@@ -257,14 +308,23 @@ def read_task_rows(table: list[list[object]], units: UnitDirectory) -> list[Task
         if row is None:
             continue
         if row.code in first_row_of:
-            problems.append(RowProblem(offset, "code", N_("the code {code} is already used in row {row}"), {"code": row.code, "row": first_row_of[row.code]}))
+            problems.append(
+                RowProblem(
+                    offset,
+                    "code",
+                    N_("the code {code} is already used in row {row}"),
+                    {"code": row.code, "row": first_row_of[row.code]},
+                )
+            )
             continue
         first_row_of[row.code] = offset
         rows.append(row)
     if problems:
         raise ImportRejected(problems)
     if not rows:
-        raise ImportRejected([RowProblem(header_index + 2, None, N_("there are no tasks under the header row"))])
+        raise ImportRejected(
+            [RowProblem(header_index + 2, None, N_("there are no tasks under the header row"))]
+        )
     return rows
 
 
@@ -305,7 +365,9 @@ def import_tasks(session: Session, path: Path, *, now: datetime) -> ImportResult
             if unit_id in row.unit_ids:
                 continue
             if assignment.id in reported:
-                result.kept_with_reports.append(f"{task.code} / {unit_names.get(unit_id, unit_id)}")
+                result.kept_with_reports.append(
+                    f"{task.code} / {unit_names.get(unit_id, unit_id)}"
+                )
             else:
                 session.delete(assignment)
                 result.assignments_removed += 1
@@ -353,8 +415,12 @@ def write_template(path: Path, units: Sequence[Unit]) -> None:
     unit_sheet = workbook.create_sheet("Đơn vị")
     unit_sheet.append(["Mã đơn vị", "Tên đơn vị", "Loại"])
     _heading_style(unit_sheet[1])
-    kinds = {UnitKind.COMMUNE: "Xã", UnitKind.WARD: "Phường", UnitKind.SPECIAL_ZONE: "Đặc khu",
-             UnitKind.DEPARTMENT: "Sở, ban, ngành"}
+    kinds = {
+        UnitKind.COMMUNE: "Xã",
+        UnitKind.WARD: "Phường",
+        UnitKind.SPECIAL_ZONE: "Đặc khu",
+        UnitKind.DEPARTMENT: "Sở, ban, ngành",
+    }
     for unit in sorted(units, key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.name)):
         unit_sheet.append([unit.code, unit.name, kinds[unit.kind]])
     unit_sheet.column_dimensions["A"].width = 12

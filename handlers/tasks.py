@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.choices import REPORT_ASSIGNMENT
 from handlers.context import Context
-from models.labels import STATUS_ICONS, STATUS_LABELS
 from models.enums import Status
+from models.labels import STATUS_ICONS, STATUS_LABELS
 from models.messages import Choice, Reply
 from models.queries import AssignmentView, unit_assignments
 
@@ -20,11 +20,15 @@ def describe(ctx: Context, view: AssignmentView) -> str:
     if status == Status.DONE:
         when = _("deadline {date}", date=_.date(view.task.deadline))
     elif days_left < 0:
-        when = _("deadline {date}, {days} days late", date=_.date(view.task.deadline), days=-days_left)
+        when = _(
+            "deadline {date}, {days} days late", date=_.date(view.task.deadline), days=-days_left
+        )
     elif days_left == 0:
         when = _("deadline today {date}", date=_.date(view.task.deadline))
     else:
-        when = _("deadline {date}, {days} days left", date=_.date(view.task.deadline), days=days_left)
+        when = _(
+            "deadline {date}, {days} days left", date=_.date(view.task.deadline), days=days_left
+        )
     return (
         f"{STATUS_ICONS[status]} {view.task.code} · {view.task.title}\n"
         f"    {_(STATUS_LABELS[status])} · {view.assignment.percent}% · {when}"
@@ -34,16 +38,24 @@ def describe(ctx: Context, view: AssignmentView) -> str:
 def list_tasks(ctx: Context, args: str = "") -> list[Reply]:
     """Show the unit's tasks, with a button to report on each of the first few."""
     _ = ctx.t
-    assert ctx.unit is not None and ctx.unit.id is not None
-    views = unit_assignments(ctx.session, unit_id=ctx.unit.id, today=ctx.today)
+    views = unit_assignments(ctx.session, unit_id=ctx.unit_id, today=ctx.today)
     if not views:
-        return [ctx.reply(_("{unit} has no tasks assigned yet.", unit=ctx.unit.name))]
+        return [ctx.reply(_("{unit} has no tasks assigned yet.", unit=ctx.unit_name))]
     overdue = sum(1 for v in views if v.effective_status(ctx.today) == Status.OVERDUE)
     done = sum(1 for v in views if v.assignment.status == Status.DONE)
-    header = _("Tasks of {unit}: {total} in all, {done} completed, {overdue} overdue.", unit=ctx.unit.name, total=len(views), done=done, overdue=overdue)
+    header = _(
+        "Tasks of {unit}: {total} in all, {done} completed, {overdue} overdue.",
+        unit=ctx.unit_name,
+        total=len(views),
+        done=done,
+        overdue=overdue,
+    )
     body = "\n\n".join(describe(ctx, view) for view in views)
     choices = [
-        Choice(label=_("📝 Report {code}", code=view.task.code), data=f"{REPORT_ASSIGNMENT}{view.assignment.id}")
+        Choice(
+            label=_("📝 Report {code}", code=view.task.code),
+            data=f"{REPORT_ASSIGNMENT}{view.assignment.id}",
+        )
         for view in views
         if view.assignment.status != Status.DONE
     ][:REPORT_BUTTONS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -31,7 +32,10 @@ def clean_text(text: str) -> str:
     """NFC-normalised (Vietnamese typed with combining accents), without control characters."""
     composed = unicodedata.normalize("NFC", text)
     kept = "".join(
-        c for c in composed if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf")
+        c
+        for c in composed
+        if c in "\n\t"
+        or unicodedata.category(c) not in ("Cc", "Cf")
         or c == "\u200d"  # zero-width joiner holds multi-part emoji together
     )
     return kept.strip()
@@ -52,7 +56,7 @@ def parse_number(text: str) -> float | None:
         value = float(raw)
     except ValueError:
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    return value if math.isfinite(value) else None
 
 
 def parse_percent(text: str) -> int | None:

@@ -12,7 +12,8 @@ from locales import LANGUAGES, catalog_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("bot", "handlers", "models", "reminders")
-KEYWORDS = {"_": None, "N_": None}
+# `_` is how handlers call their translator; `ctx.t(...)` and `translator(...)` are the same call.
+KEYWORDS = {"_": None, "N_": None, "t": None, "translator": None}
 
 
 def extract_messages() -> Catalog:
@@ -22,8 +23,9 @@ def extract_messages() -> Catalog:
         for filename, lineno, message, comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
-            template.add(message, locations=[(f"{package}/{filename}", lineno)],
-                         auto_comments=comments)
+            template.add(
+                message, locations=[(f"{package}/{filename}", lineno)], auto_comments=comments
+            )
     return template
 
 

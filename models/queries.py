@@ -43,7 +43,12 @@ def record_delivery(session: Session, *, channel: str, delivery_id: str, at: dat
 
 
 def account_for(
-    session: Session, *, channel: str, external_id: str, display_name: str, at: datetime,
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    display_name: str,
+    at: datetime,
     language: str,
 ) -> ChannelAccount:
     """The chat account for a messenger identity, created on first contact."""
@@ -54,8 +59,11 @@ def account_for(
     ).first()
     if account is None:
         account = ChannelAccount(
-            channel=channel, external_id=external_id, display_name=display_name,
-            language=language, created_at=at,
+            channel=channel,
+            external_id=external_id,
+            display_name=display_name,
+            language=language,
+            created_at=at,
         )
     elif display_name:
         account.display_name = display_name
@@ -92,7 +100,10 @@ def unit_assignments(session: Session, *, unit_id: int, today: date) -> list[Ass
 
 
 def assignment_of_unit(
-    session: Session, *, unit_id: int, assignment_id: int | None = None,
+    session: Session,
+    *,
+    unit_id: int,
+    assignment_id: int | None = None,
     task_code: str | None = None,
 ) -> AssignmentView | None:
     """One assignment, only if it belongs to `unit_id`: the permission rule lives here."""
@@ -128,17 +139,29 @@ class ReportValues:
 
 
 def record_report(
-    session: Session, *, assignment: Assignment, officer: Officer, account: ChannelAccount | None,
-    values: ReportValues, at: datetime, supersedes: Report | None = None,
+    session: Session,
+    *,
+    assignment: Assignment,
+    officer: Officer,
+    account: ChannelAccount | None,
+    values: ReportValues,
+    at: datetime,
+    supersedes: Report | None = None,
     evidence_ids: Sequence[int] = (),
 ) -> Report:
     """Store a report (or a correction superseding one) and bring its assignment up to date."""
-    assert assignment.id is not None and officer.id is not None
+    assert assignment.id is not None
+    assert officer.id is not None
     report = Report(
-        assignment_id=assignment.id, officer_id=officer.id,
+        assignment_id=assignment.id,
+        officer_id=officer.id,
         account_id=account.id if account else None,
-        status=values.status, percent=values.percent, indicator_value=values.indicator_value,
-        result=values.result, blockers=values.blockers, proposals=values.proposals,
+        status=values.status,
+        percent=values.percent,
+        indicator_value=values.indicator_value,
+        result=values.result,
+        blockers=values.blockers,
+        proposals=values.proposals,
         version=supersedes.version + 1 if supersedes else 1,
         supersedes_id=supersedes.id if supersedes else None,
         created_at=at,
@@ -162,7 +185,10 @@ def record_report(
 
 
 def is_superseded(session: Session, *, report_id: int) -> bool:
-    return session.exec(select(Report.id).where(Report.supersedes_id == report_id)).first() is not None
+    return (
+        session.exec(select(Report.id).where(Report.supersedes_id == report_id)).first()
+        is not None
+    )
 
 
 def conversation_for(
@@ -188,8 +214,9 @@ def end_conversation(session: Session, conversation: Conversation) -> None:
     session.flush()
 
 
-def remember_menu(session: Session, *, channel: str, chat_id: str, choices: list[str],
-                  at: datetime) -> None:
+def remember_menu(
+    session: Session, *, channel: str, chat_id: str, choices: list[str], at: datetime
+) -> None:
     """Keep the numbered menu just shown in a chat, replacing the one before."""
     menu = session.get(ChatMenu, (channel, chat_id)) or ChatMenu(channel=channel, chat_id=chat_id)
     menu.choices = choices
@@ -230,7 +257,7 @@ def export_rows(session: Session, *, today: date) -> list[ExportRow]:
         .subquery()
     )
     query = (
-        select(Unit, Task, Assignment, Report, Officer)
+        sa.select(Unit, Task, Assignment, Report, Officer)
         .join(Assignment, col(Assignment.unit_id) == Unit.id)
         .join(Task, col(Task.id) == Assignment.task_id)
         .outerjoin(latest, latest.c.assignment_id == Assignment.id)
@@ -239,13 +266,17 @@ def export_rows(session: Session, *, today: date) -> list[ExportRow]:
         .order_by(col(Unit.kind), col(Unit.name), col(Task.code))
     )
     rows = []
-    for unit, task, assignment, report, officer in session.exec(query).all():
+    for unit, task, assignment, report, officer in session.execute(query).tuples().all():
         view = AssignmentView(assignment=assignment, task=task)
         rows.append(
             ExportRow(
-                unit_code=unit.code, unit_name=unit.name, unit_kind=unit.kind,
-                task_code=task.code, task_title=task.title,
-                status=view.effective_status(today), percent=assignment.percent,
+                unit_code=unit.code,
+                unit_name=unit.name,
+                unit_kind=unit.kind,
+                task_code=task.code,
+                task_title=task.title,
+                status=view.effective_status(today),
+                percent=assignment.percent,
                 indicator_value=assignment.indicator_value,
                 reported_at=report.created_at if report else None,
                 reporter=officer.full_name if officer else None,
@@ -278,9 +309,9 @@ def completion_by_unit_kind(session: Session, *, today: date) -> list[KindSummar
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
     query = (
-        select(
-            Unit.kind,
-            sa.func.count(sa.distinct(Unit.id)),
+        sa.select(
+            col(Unit.kind),
+            sa.func.count(sa.distinct(col(Unit.id))),
             sa.func.count(col(Assignment.id)),
             count_where(col(Assignment.status) == Status.DONE),
             count_where(sa.and_(col(Assignment.status) == Status.IN_PROGRESS, sa.not_(late))),
@@ -295,11 +326,16 @@ def completion_by_unit_kind(session: Session, *, today: date) -> list[KindSummar
     )
     return [
         KindSummary(
-            kind=UnitKind(kind), units=units, assignments=total, done=int(done or 0),
-            in_progress=int(progress or 0), waiting=int(waiting or 0),
-            not_started=int(waiting_start or 0), overdue=int(overdue or 0),
+            kind=UnitKind(kind),
+            units=units,
+            assignments=total,
+            done=int(done or 0),
+            in_progress=int(progress or 0),
+            waiting=int(waiting or 0),
+            not_started=int(waiting_start or 0),
+            overdue=int(overdue or 0),
         )
-        for kind, units, total, done, progress, waiting, waiting_start, overdue in session.exec(
+        for kind, units, total, done, progress, waiting, waiting_start, overdue in session.execute(
             query
         ).all()
     ]

@@ -14,13 +14,29 @@ from models.labels import STATUS_LABELS, UNIT_KIND_LABELS
 from models.queries import completion_by_unit_kind, export_rows
 
 PROGRESS_HEADER = (
-    N_("Unit code"), N_("Unit name"), N_("Task code"), N_("Task title"), N_("Status"),
-    N_("Percent done"), N_("Indicator value"), N_("Last report"), N_("Reporter"),
-    N_("Result"), N_("Difficulties"), N_("Proposals"),
+    N_("Unit code"),
+    N_("Unit name"),
+    N_("Task code"),
+    N_("Task title"),
+    N_("Status"),
+    N_("Percent done"),
+    N_("Indicator value"),
+    N_("Last report"),
+    N_("Reporter"),
+    N_("Result"),
+    N_("Difficulties"),
+    N_("Proposals"),
 )
 SUMMARY_HEADER = (
-    N_("Unit kind"), N_("Units"), N_("Assignments"), N_("Completed"), N_("In progress"),
-    N_("Waiting for guidance"), N_("Not started"), N_("Overdue"), N_("Completed (%)"),
+    N_("Unit kind"),
+    N_("Units"),
+    N_("Assignments"),
+    N_("Completed"),
+    N_("In progress"),
+    N_("Waiting for guidance"),
+    N_("Not started"),
+    N_("Overdue"),
+    N_("Completed (%)"),
 )
 _WIDTHS = (10, 28, 12, 50, 18, 10, 12, 17, 22, 40, 30, 30)
 
@@ -42,12 +58,27 @@ def write_export(session: Session, path: Path, *, today: date, translator: Trans
     progress.append([_(h) for h in PROGRESS_HEADER])
     _style_header(progress[1])
     for row in rows:
-        reported = row.reported_at.astimezone(translator.zone).replace(tzinfo=None) if row.reported_at else None
-        progress.append([
-            row.unit_code, row.unit_name, row.task_code, row.task_title,
-            _(STATUS_LABELS[row.status]), row.percent, row.indicator_value, reported,
-            row.reporter, row.result, row.blockers, row.proposals,
-        ])
+        reported = (
+            row.reported_at.astimezone(translator.zone).replace(tzinfo=None)
+            if row.reported_at
+            else None
+        )
+        progress.append(
+            [
+                row.unit_code,
+                row.unit_name,
+                row.task_code,
+                row.task_title,
+                _(STATUS_LABELS[row.status]),
+                row.percent,
+                row.indicator_value,
+                reported,
+                row.reporter,
+                row.result,
+                row.blockers,
+                row.proposals,
+            ]
+        )
         if reported is not None:
             progress.cell(row=progress.max_row, column=8).number_format = "dd/mm/yyyy hh:mm"
     for index, width in enumerate(_WIDTHS, start=1):
@@ -60,10 +91,19 @@ def write_export(session: Session, path: Path, *, today: date, translator: Trans
     _style_header(summary[1])
     totals = [0] * 7
     for kind in completion_by_unit_kind(session, today=today):
-        figures = [kind.units, kind.assignments, kind.done, kind.in_progress, kind.waiting,
-                   kind.not_started, kind.overdue]
+        figures = [
+            kind.units,
+            kind.assignments,
+            kind.done,
+            kind.in_progress,
+            kind.waiting,
+            kind.not_started,
+            kind.overdue,
+        ]
         totals = [a + b for a, b in zip(totals, figures, strict=True)]
-        summary.append([_(UNIT_KIND_LABELS[kind.kind]), *figures, _share(kind.done, kind.assignments)])
+        summary.append(
+            [_(UNIT_KIND_LABELS[kind.kind]), *figures, _share(kind.done, kind.assignments)]
+        )
     summary.append([_("Total"), *totals, _share(totals[2], totals[1])])
     for cell in summary[summary.max_row]:
         cell.font = Font(bold=True)

@@ -32,16 +32,22 @@ def read_attachment(path_text: str) -> Attachment:
     path = Path(path_text.strip().strip('"')).expanduser()
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     kind = "photo" if content_type.startswith("image/") else "document"
-    return Attachment(kind=kind, file_name=path.name, content_type=content_type,
-                      data=path.read_bytes())
+    return Attachment(
+        kind=kind, file_name=path.name, content_type=content_type, data=path.read_bytes()
+    )
 
 
 class ConsoleChat:
     """One person chatting through stdin/stdout as the chat account `user`."""
 
     def __init__(
-        self, *, user: str, open_session: SessionFactory, config: HandlerConfig,
-        stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+        self,
+        *,
+        user: str,
+        open_session: SessionFactory,
+        config: HandlerConfig,
+        stdin: TextIO = sys.stdin,
+        stdout: TextIO = sys.stdout,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.user = user
@@ -70,20 +76,36 @@ class ConsoleChat:
 
     def send(self, line: str) -> list[Reply]:
         """Turn one typed line into an `Inbound` and return the bot's replies."""
-        text, attachments = line, ()
+        text = line
+        attachments: tuple[Attachment, ...] = ()
         command, _sep, rest = line.strip().partition(" ")
         if command.lower() in ATTACH_COMMANDS:
             try:
                 attachments = (read_attachment(rest),)
             except OSError as error:
                 _ = Translator(self.language, self.config.zone)
-                return [Reply(text=_("Cannot read the file: {reason}", reason=error.strerror or str(error)), language=self.language)]
+                return [
+                    Reply(
+                        text=_(
+                            "Cannot read the file: {reason}", reason=error.strerror or str(error)
+                        ),
+                        language=self.language,
+                    )
+                ]
             text = ""
-        choice = numbered_menu.chosen(self.open_session, channel=CHANNEL, chat_id=self.user, text=text)
+        choice = numbered_menu.chosen(
+            self.open_session, channel=CHANNEL, chat_id=self.user, text=text
+        )
         inbound = Inbound(
-            channel=CHANNEL, chat_id=self.user, sender_id=self.user, sender_name=self.user,
-            text="" if choice else text, choice=choice, attachments=attachments,
-            delivery_id=uuid.uuid4().hex, received_at=self.clock(),
+            channel=CHANNEL,
+            chat_id=self.user,
+            sender_id=self.user,
+            sender_name=self.user,
+            text="" if choice else text,
+            choice=choice,
+            attachments=attachments,
+            delivery_id=uuid.uuid4().hex,
+            received_at=self.clock(),
         )
         replies = handle(inbound, open_session=self.open_session, config=self.config)
         if replies:
@@ -96,4 +118,6 @@ class ConsoleChat:
             menu = numbered_menu.render(reply)
             self.stdout.write(menu.text + "\n\n")
         self.stdout.flush()
-        numbered_menu.remember(self.open_session, channel=CHANNEL, chat_id=self.user, menu=menu, at=self.clock())
+        numbered_menu.remember(
+            self.open_session, channel=CHANNEL, chat_id=self.user, menu=menu, at=self.clock()
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -13,8 +13,7 @@ from sqlmodel import SQLModel
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
-
-def render_item(kind: str, item: Any, autogen: AutogenContext) -> str | bool:
+def render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
     """Render our column types as their plain SQLAlchemy form, so migrations stand alone."""
     if kind == "type" and isinstance(item, TypeDecorator):
         return f"sa.{item.impl!r}"
