@@ -10,8 +10,8 @@ from dataclasses import dataclass
 MAX_ANSWER_CHARS = 2000
 
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
-_PERCENT = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s*%?$")
-_GROUPED_THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_PERCENT = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s*%?$", re.ASCII)
+_GROUPED_THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+(?:,\d+)?$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def clean_text(text: str) -> str:
 def parse_number(text: str) -> float | None:
     """A number as Vietnamese or English users type it: `1.234,5`, `1234.5`, `12,5`, `40`."""
     raw = text.strip().replace(" ", "").replace("\u00a0", "")
-    if not raw:
+    if not raw or not raw.isascii():
         return None
     if _GROUPED_THOUSANDS.match(raw):
         raw = raw.replace(".", "").replace(",", ".")

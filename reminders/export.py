@@ -59,7 +59,7 @@ def write_export(session: Session, path: Path, *, today: date, translator: Trans
     _style_header(progress[1])
     for row in rows:
         reported = (
-            row.reported_at.astimezone(translator.zone).replace(tzinfo=None)
+            row.reported_at.astimezone(translator.zone).replace(tzinfo=None, microsecond=0)
             if row.reported_at
             else None
         )

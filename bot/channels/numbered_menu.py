@@ -51,7 +51,7 @@ def render(reply: Reply) -> RenderedMenu:
 def chosen(open_session: SessionFactory, *, channel: str, chat_id: str, text: str) -> str | None:
     """The option a typed number picks in the chat's last menu, or None if it picks none."""
     typed = text.strip().rstrip(".")
-    if not typed.isdigit() or len(typed) > 3:
+    if not (typed.isascii() and typed.isdigit()) or len(typed) > 3:
         return None
     with transaction(open_session) as session:
         return menu_choice(session, channel=channel, chat_id=chat_id, number=int(typed))

@@ -1,0 +1,346 @@
+"""The secretariat's command line, run as the real `python -m bot` process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlmodel import Session, col, select
+
+from models.db import make_engine
+from models.enums import Cycle, UnitKind
+from models.tables import Assignment, Report, Task, Unit
+from tests.conftest import ROOT
+
+
+class Bot:
+    """Runs `python -m bot …` against one database, like the secretariat's scripts do."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.url = os.environ.get("BOT_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'bot.db'}"
+        self.cwd = tmp_path
+        self.env = {**os.environ, "BOT_DATABASE_URL": self.url, "BOT_LOCALE": "vi"}
+
+    def run(
+        self,
+        *args: str,
+        input: str | None = None,
+        ok: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            cwd=self.cwd,
+            env={**self.env, **(env or {}), "PYTHONPATH": str(ROOT)},
+            timeout=120,
+            check=False,
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    def session(self) -> Session:
+        return Session(make_engine(self.url))
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Bot:
+    bot = Bot(tmp_path)
+    if bot.url.startswith("postgresql"):
+        import sqlalchemy as sa
+
+        with make_engine(bot.url).begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    return bot
+
+
+def fill_tasks(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+HEADER = [
+    "Mã nhiệm vụ",
+    "Tên nhiệm vụ",
+    "Đơn vị thực hiện",
+    "Hạn hoàn thành",
+    "Kỳ báo cáo",
+    "Chỉ tiêu",
+    "Giá trị mục tiêu",
+    "Đơn vị tính",
+    "Mô tả",
+]
+
+
+def test_init_loads_the_54_official_units_of_quang_ninh(bot: Bot) -> None:
+    result = bot.run("init", "--province", "Quảng Ninh")
+    assert "Quảng Ninh: đã thêm 54 đơn vị" in result.stdout
+    with bot.session() as session:
+        units = session.exec(select(Unit)).all()
+        kinds = sorted(u.kind for u in units)
+        assert kinds.count(UnitKind.WARD) == 30
+        assert kinds.count(UnitKind.COMMUNE) == 22
+        assert kinds.count(UnitKind.SPECIAL_ZONE) == 2
+        an_sinh = next(u for u in units if u.name == "Phường An Sinh")
+        assert an_sinh.code == "07090"
+        assert {"Đặc khu Cô Tô", "Đặc khu Vân Đồn"} <= {u.name for u in units}
+    again = bot.run("init", "--province", "tinh quang ninh")
+    assert "đã thêm 0 đơn vị, cập nhật 0 đơn vị" in again.stdout
+
+
+def test_an_unknown_province_or_a_bad_setting_fails_with_one_clear_line(bot: Bot) -> None:
+    unknown = bot.run("init", "--province", "Atlantis", ok=False)
+    assert unknown.returncode == 2
+    assert "Không có tỉnh nào tên “Atlantis”" in unknown.stderr
+    zone = bot.run(
+        "init", "--province", "Quảng Ninh", ok=False, env={"BOT_TIMEZONE": "Mars/Olympus"}
+    )
+    assert zone.returncode == 2
+    assert zone.stderr.strip().splitlines() == [
+        "error: BOT_TIMEZONE: unknown time zone 'Mars/Olympus'"
+    ]
+    ttl = bot.run("export", "--out", "x.xlsx", ok=False, env={"BOT_INVITE_TTL_DAYS": "soon"})
+    assert ttl.stderr.strip().splitlines()[0].startswith("error: BOT_INVITE_TTL_DAYS:")
+    url = bot.run("export", "--out", "x.xlsx", ok=False, env={"BOT_DATABASE_URL": "not a url"})
+    assert url.stderr.strip().splitlines()[0].startswith("error: BOT_DATABASE_URL:")
+
+
+def test_template_fill_import_and_reimport_updates_instead_of_duplicating(
+    bot: Bot, tmp_path: Path
+) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+    bot.run("add-unit", "--code", "SKHCN", "--name", "Sở Khoa học và Công nghệ")
+    bot.run("template", "--out", "mau.xlsx")
+    template = load_workbook(tmp_path / "mau.xlsx")
+    header = [c.value for c in template.worksheets[0][1]]
+    assert header == HEADER
+    assert "Phường Hạ Long" in [c.value for c in template["Đơn vị"]["B"]]
+
+    fill_tasks(
+        tmp_path / "nv.xlsx",
+        HEADER,
+        [
+            [
+                "NV-01",
+                "Ban hành kế hoạch thực hiện 538-KH/TU",
+                "Tất cả xã, phường",
+                date(2026, 12, 31),
+                "Một lần",
+            ],
+            [
+                "nv-02",
+                "Phủ sóng 4G/5G đến thôn, khu phố",
+                "SKHCN",
+                "30/06/2027",
+                "tháng",
+                "Tỷ lệ thôn có sóng 4G/5G",
+                99,
+                "%",
+                "Theo Kế hoạch 538-KH/TU",
+            ],
+            [
+                "NV-03",
+                "Bình dân học vụ số",
+                "phuong ha long; Xã Ba Chẽ ;07090",
+                "2027-03-31",
+                "QUÝ",
+                "",
+                "1.200",
+                "người",
+            ],
+        ],
+    )
+    result = bot.run("import-tasks", "nv.xlsx")
+    assert "3 nhiệm vụ mới" in result.stdout
+    with bot.session() as session:
+        tasks = {t.code: t for t in session.exec(select(Task)).all()}
+        assert set(tasks) == {"NV-01", "NV-02", "NV-03"}
+        assert tasks["NV-02"].cycle == Cycle.MONTHLY
+        assert tasks["NV-02"].target == 99
+        assert str(tasks["NV-03"].deadline) == "2027-03-31"
+        assert tasks["NV-03"].target == 1200
+        assert tasks["NV-03"].cycle == Cycle.QUARTERLY
+        counts = {
+            code: len(session.exec(select(Assignment).where(Assignment.task_id == t.id)).all())
+            for code, t in tasks.items()
+        }
+        assert counts == {"NV-01": 54, "NV-02": 1, "NV-03": 3}
+
+    fill_tasks(
+        tmp_path / "nv2.xlsx",
+        HEADER,
+        [
+            [
+                "NV-03",
+                "Triển khai phong trào Bình dân học vụ số",
+                "Phường Hạ Long",
+                "31/03/2027",
+                "",
+            ],
+        ],
+    )
+    again = bot.run("import-tasks", "nv2.xlsx")
+    assert "0 nhiệm vụ mới, 1 nhiệm vụ cập nhật" in again.stdout
+    with bot.session() as session:
+        nv3 = session.exec(select(Task).where(Task.code == "NV-03")).one()
+        assert nv3.title == "Triển khai phong trào Bình dân học vụ số"
+        assert nv3.cycle == Cycle.ONCE
+        assert len(session.exec(select(Task)).all()) == 3
+        assert len(session.exec(select(Assignment).where(Assignment.task_id == nv3.id)).all()) == 1
+
+
+def test_a_file_with_bad_rows_names_each_and_imports_nothing(bot: Bot, tmp_path: Path) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+    fill_tasks(
+        tmp_path / "bad.xlsx",
+        HEADER,
+        [
+            ["NV-01", "Nhiệm vụ đúng", "Phường Hạ Long", "31/12/2026", ""],
+            ["NV-02", "", "Xã Không Tồn Tại", "31/02/2026", "hằng ngày"],
+            ["NV 03", "Nhiệm vụ", "Phường Hạ Long", "31/12/2026", "", "", "nhiều"],
+            ["NV-01", "Trùng mã", "Phường Hạ Long", "31/12/2026", ""],
+        ],
+    )
+    result = bot.run("import-tasks", "bad.xlsx", ok=False)
+    assert result.returncode == 1
+    errors = result.stderr
+    assert "Dòng 3, cột “Tên nhiệm vụ”: chưa có tên nhiệm vụ" in errors
+    assert "Dòng 3, cột “Đơn vị thực hiện”: không có đơn vị nào tên “Xã Không Tồn Tại”" in errors
+    assert "Dòng 3, cột “Hạn hoàn thành”: không phải ngày" in errors
+    assert "Dòng 3, cột “Kỳ báo cáo”" in errors
+    assert "Dòng 4, cột “Mã nhiệm vụ”" in errors
+    assert "Dòng 4, cột “Giá trị mục tiêu”: không phải là số" in errors
+    assert "Dòng 5, cột “Mã nhiệm vụ”: mã NV-01 đã dùng ở dòng 2" in errors
+    assert "chưa nhập dữ liệu nào" in errors
+    with bot.session() as session:
+        assert session.exec(select(Task)).all() == []
+
+
+def test_csv_with_english_headers_in_any_order_and_case(bot: Bot, tmp_path: Path) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+    (tmp_path / "tasks.csv").write_text(
+        "DEADLINE;Units;TITLE;Code;cycle\n"
+        "15/01/2027;Phuong Ha Long;Digital literacy plan;EN-1;weekly\n",
+        encoding="utf-8-sig",
+    )
+    bot.run("import-tasks", "tasks.csv")
+    missing = tmp_path / "missing.csv"
+    missing.write_text("code,title\nX-1,Something\n", encoding="utf-8")
+    result = bot.run("import-tasks", str(missing), ok=False)
+    assert "Dòng 1, cột “Đơn vị thực hiện”: dòng tiêu đề thiếu cột này" in result.stderr
+    with bot.session() as session:
+        [task] = session.exec(select(Task)).all()
+        assert (task.code, task.cycle, str(task.deadline)) == ("EN-1", Cycle.WEEKLY, "2027-01-15")
+
+
+def test_a_report_made_in_the_terminal_chat_shows_up_in_the_export(
+    bot: Bot, tmp_path: Path
+) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+    fill_tasks(
+        tmp_path / "nv.xlsx",
+        HEADER,
+        [
+            [
+                "NV-01",
+                "Ban hành kế hoạch thực hiện 538-KH/TU",
+                "Tất cả xã, phường",
+                "31/12/2026",
+                "",
+            ],
+            [
+                "NV-05",
+                "Giải quyết hồ sơ đúng hạn",
+                "Phường Hạ Long",
+                "31/12/2026",
+                "quý",
+                "Tỷ lệ hồ sơ đúng hạn",
+                "98,5",
+                "%",
+            ],
+        ],
+    )
+    bot.run("import-tasks", "nv.xlsx")
+    invite = bot.run(
+        "invite", "--unit", "Phường Hạ Long", "--role", "officer", "--name", "Nguyễn Thu Hà"
+    )
+    code = invite.stdout.strip().splitlines()[-1]
+    assert len(code) == 8
+    assert code.isalnum()
+
+    script = (
+        "\n".join(
+            [
+                f"/start {code}",
+                "/baocao NV-05",
+                "2",  # Đang thực hiện
+                "60",
+                "96,5",
+                "Đã giải quyết đúng hạn 1.234 hồ sơ",
+                "Thiếu máy quét tại bộ phận một cửa",
+                "Đề nghị bổ sung 02 máy quét",
+                "1",  # Không có minh chứng
+                "1",  # Lưu
+            ]
+        )
+        + "\n"
+    )
+    chat = bot.run("chat", "--user", "thuha", input=script)
+    assert "Đã lưu ✅" in chat.stdout, chat.stdout
+
+    bot.run("export", "--out", "tien-do.xlsx")
+    workbook = load_workbook(tmp_path / "tien-do.xlsx")
+    progress, summary = workbook.worksheets
+    header = [c.value for c in progress[1]]
+    assert header == [
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Mã nhiệm vụ",
+        "Tên nhiệm vụ",
+        "Tình trạng",
+        "Tiến độ (%)",
+        "Giá trị chỉ tiêu",
+        "Thời gian báo cáo",
+        "Người báo cáo",
+        "Kết quả",
+        "Khó khăn, vướng mắc",
+        "Kiến nghị, đề xuất",
+    ]
+    table = [[c.value for c in row] for row in progress.iter_rows(min_row=2)]
+    assert len(table) == 55
+    [row] = [r for r in table if r[1] == "Phường Hạ Long" and r[2] == "NV-05"]
+    assert row[4:7] == ["Đang thực hiện", 60, 96.5]
+    assert isinstance(row[7], datetime)
+    assert row[8:] == [
+        "Nguyễn Thu Hà",
+        "Đã giải quyết đúng hạn 1.234 hồ sơ",
+        "Thiếu máy quét tại bộ phận một cửa",
+        "Đề nghị bổ sung 02 máy quét",
+    ]
+    with bot.session() as session:
+        [report] = session.exec(select(Report)).all()
+        local = report.created_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert row[7] == local.replace(tzinfo=None, microsecond=0), (
+            "Excel gets Hạ Long's wall time"
+        )
+        assert session.exec(
+            select(Assignment).where(col(Assignment.last_reported_at).is_not(None))
+        ).one()
+    totals = {r[0].value: [c.value for c in r[1:]] for r in summary.iter_rows(min_row=2)}
+    assert totals["Tổng cộng"][:2] == [54, 55]
+    assert totals["Phường"][1] == 31  # 30 wards for NV-01, Hạ Long again for NV-05
