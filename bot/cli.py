@@ -5,6 +5,7 @@ Command names and options are a contract: scripts and the secretariat's automati
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -246,6 +247,9 @@ def demo(
 
 def main() -> None:
     """Entry point of `python -m bot`."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         cli()
     except KeyboardInterrupt:

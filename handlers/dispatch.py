@@ -20,9 +20,10 @@ from handlers.choices import (
     SHOW_TASKS,
     START_CORRECTION,
     START_REPORT,
+    main_menu,
 )
 from handlers.context import Context, HandlerConfig
-from handlers.text import clean_text, parse_command
+from handlers.text import Command, clean_text, parse_command
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Inbound, Reply
@@ -116,16 +117,7 @@ def route(ctx: Context) -> list[Reply]:
         ctx.session, channel=inbound.channel, chat_id=inbound.chat_id, account_id=ctx.account.id
     )
     if command is not None:
-        if conversation is not None and command.name in report.NAVIGATION_COMMANDS:
-            choice = f"{conversation.token}:{report.NAVIGATION_COMMANDS[command.name]}"
-            return _continue(ctx, conversation, choice=choice)
-        if command.name in OPEN_COMMANDS:
-            return OPEN_COMMANDS[command.name](ctx, command.args)
-        if command.name in OFFICER_COMMANDS:
-            if ctx.officer is None:
-                return general.not_linked(ctx)
-            return OFFICER_COMMANDS[command.name](ctx, command.args)
-        return general.not_understood(ctx)
+        return _route_command(ctx, command, conversation)
     if inbound.choice is not None and inbound.choice.startswith(SET_LANGUAGE):
         return general.set_language(ctx, inbound.choice.removeprefix(SET_LANGUAGE))
     if ctx.officer is None:
@@ -136,10 +128,40 @@ def route(ctx: Context) -> list[Reply]:
             return started
     if conversation is not None:
         return _continue(ctx, conversation, choice=inbound.choice)
-    if inbound.choice is not None:
+    return _outside_any_flow(ctx)
+
+
+def _route_command(
+    ctx: Context, command: Command, conversation: Conversation | None
+) -> list[Reply]:
+    """Commands interrupt a flow, except the flow's own Back/Skip/Cancel."""
+    if conversation is not None and command.name in report.NAVIGATION_COMMANDS:
+        choice = f"{conversation.token}:{report.NAVIGATION_COMMANDS[command.name]}"
+        return _continue(ctx, conversation, choice=choice)
+    if command.name in OPEN_COMMANDS:
+        return OPEN_COMMANDS[command.name](ctx, command.args)
+    if command.name in OFFICER_COMMANDS:
+        if ctx.officer is None:
+            return general.not_linked(ctx)
+        return OFFICER_COMMANDS[command.name](ctx, command.args)
+    return general.not_understood(ctx)
+
+
+def _outside_any_flow(ctx: Context) -> list[Reply]:
+    """A button, a file or text when no flow is waiting for an answer."""
+    _ = ctx.t
+    if ctx.inbound.choice is not None:
+        stale = ctx.reply(_("That button belongs to an earlier message that is no longer active."))
+        return [stale, *general.show_help(ctx)]
+    if ctx.inbound.attachments:
         return [
-            ctx.reply(ctx.t("That button belongs to an earlier message that is no longer active."))
-        ] + general.show_help(ctx)
+            ctx.reply(
+                _(
+                    "Photos and documents go with a report: send /baocao, then attach them at any step."
+                ),
+                main_menu(ctx),
+            )
+        ]
     return general.not_understood(ctx)
 
 

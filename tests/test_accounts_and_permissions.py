@@ -156,3 +156,11 @@ def test_quick_report_with_only_a_code_starts_the_guided_report_at_that_task(cha
     answer = chat_as("Nguyễn Thu Hà").say("/baocao NV-03")
     assert "NV-03 · Triển khai phong trào" in answer
     assert "Tình trạng hiện nay thế nào?" in answer
+
+
+def test_a_photo_outside_a_report_says_how_to_attach_it(chat_as, open_session) -> None:
+    from models.tables import Evidence
+
+    answer = chat_as("Nguyễn Thu Hà").attach("bien-ban.pdf", b"%PDF-1.7", "application/pdf")
+    assert "gửi /baocao, rồi đính kèm" in answer
+    assert rows(open_session, Evidence) == []

@@ -84,14 +84,10 @@ class ConsoleChat:
                 attachments = (read_attachment(rest),)
             except OSError as error:
                 _ = Translator(self.language, self.config.zone)
-                return [
-                    Reply(
-                        text=_(
-                            "Cannot read the file: {reason}", reason=error.strerror or str(error)
-                        ),
-                        language=self.language,
-                    )
-                ]
+                self.notice(
+                    _("Cannot read the file: {reason}", reason=error.strerror or str(error))
+                )
+                return []
             text = ""
         choice = numbered_menu.chosen(
             self.open_session, channel=CHANNEL, chat_id=self.user, text=text
@@ -107,12 +103,29 @@ class ConsoleChat:
             delivery_id=uuid.uuid4().hex,
             received_at=self.clock(),
         )
-        replies = handle(inbound, open_session=self.open_session, config=self.config)
+        try:
+            replies = handle(inbound, open_session=self.open_session, config=self.config)
+        except Exception:
+            # The delivery's transaction was rolled back: nothing saved has changed.
+            log.exception("could not handle a message from %s", self.user)
+            _ = Translator(self.language, self.config.zone)
+            self.notice(
+                _("Sorry, something went wrong and nothing was changed. Please try again.")
+            )
+            return []
         if replies:
             self.language = replies[-1].language
         return replies
 
+    def notice(self, text: str) -> None:
+        """A message from the terminal itself, not the bot; the last menu stays as it was."""
+        self.stdout.write(f"{text}\n\n")
+        self.stdout.flush()
+
     def show(self, replies: list[Reply]) -> None:
+        """Print the bot's replies; the last one's numbered menu becomes the current one."""
+        if not replies:
+            return
         menu = numbered_menu.RenderedMenu(text="", numbered=[])
         for reply in replies:
             menu = numbered_menu.render(reply)
