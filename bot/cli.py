@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -31,20 +30,6 @@ cli = typer.Typer(
     help="Task-reporting bot of the provincial steering committee.",
     pretty_exceptions_enable=False,
 )
-
-
-class RoleOption(StrEnum):
-    officer = "officer"
-    lead = "lead"
-    secretariat = "secretariat"
-    admin = "admin"
-
-
-class KindOption(StrEnum):
-    commune = "commune"
-    ward = "ward"
-    special_zone = "special_zone"
-    department = "department"
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -98,7 +83,7 @@ def init(
 def add_unit(
     code: Annotated[str, typer.Option(help="Short code, e.g. SKHCN")],
     name: Annotated[str, typer.Option(help='Full name, e.g. "Sở Khoa học và Công nghệ"')],
-    kind: Annotated[KindOption, typer.Option(help="Kind of unit")] = KindOption.department,
+    kind: Annotated[UnitKind, typer.Option(help="Kind of unit")] = UnitKind.DEPARTMENT,
 ) -> None:
     """Add a department (or another unit) that receives tasks; renames it if the code exists."""
     app = _app()
@@ -109,9 +94,9 @@ def add_unit(
     with transaction(app.open_session) as session:
         unit = session.exec(select(Unit).where(Unit.code == code)).first()
         if unit is None:
-            unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind.value))
+            unit = Unit(code=code, name=name.strip(), kind=kind)
         else:
-            unit.name, unit.kind = name.strip(), UnitKind(kind.value)
+            unit.name, unit.kind = name.strip(), kind
         session.add(unit)
     typer.echo(_("Unit {code} · {name} saved.", code=code, name=name.strip()))
 
@@ -163,7 +148,7 @@ def import_tasks_command(
 @cli.command()
 def invite(
     unit: Annotated[str, typer.Option(help="Unit code or name")],
-    role: Annotated[RoleOption, typer.Option(help="Role of the officer")],
+    role: Annotated[Role, typer.Option(help="Role of the officer")],
     name: Annotated[str, typer.Option(help="Full name of the officer")],
 ) -> None:
     """Create an officer and print their invite code (alone on the last line)."""
@@ -177,7 +162,7 @@ def invite(
             if not found:
                 _fail(_("No unit is called “{name}”.", name=unit))
             _fail(_("“{name}” could mean several units; use the code.", name=unit))
-        officer = Officer(full_name=name.strip(), unit_id=found[0].id or 0, role=Role(role.value))
+        officer = Officer(full_name=name.strip(), unit_id=found[0].id or 0, role=role)
         session.add(officer)
         session.flush()
         code = create_invite(session, officer=officer, now=_now(), ttl=app.config.invite_ttl).code

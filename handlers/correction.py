@@ -3,7 +3,7 @@ the report it corrects stays in the history."""
 
 from __future__ import annotations
 
-from handlers import report
+from handlers import report, tasks
 from handlers.choices import CORRECT_ASSIGNMENT
 from handlers.context import Context
 from models.enums import Role
@@ -18,15 +18,7 @@ def correct_command(ctx: Context, args: str = "") -> list[Reply]:
     if code:
         view = assignment_of_unit(ctx.session, unit_id=ctx.unit_id, task_code=code)
         if view is None:
-            return [
-                ctx.reply(
-                    _(
-                        "Task {code} is not among the tasks of {unit}. Send /nhiemvu to see them.",
-                        code=code[:32],
-                        unit=ctx.unit_name,
-                    )
-                )
-            ]
+            return tasks.not_a_unit_task(ctx, code)
         return correct_assignment(ctx, view)
     reported = [
         v

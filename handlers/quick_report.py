@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import report
+from handlers import report, tasks
 from handlers.choices import main_menu
 from handlers.context import Context
 from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_percent
@@ -22,15 +22,7 @@ def report_command(ctx: Context, args: str = "") -> list[Reply]:
     code = parts[0]
     view = assignment_of_unit(ctx.session, unit_id=ctx.unit_id, task_code=code)
     if view is None:
-        return [
-            ctx.reply(
-                _(
-                    "Task {code} is not among the tasks of {unit}. Send /nhiemvu to see them.",
-                    code=code[:32],
-                    unit=ctx.unit_name,
-                )
-            )
-        ]
+        return tasks.not_a_unit_task(ctx, code)
     if len(parts) == 1:
         return report.begin(ctx, view=view)
     percent = parse_percent(parts[1])

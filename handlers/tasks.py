@@ -60,3 +60,17 @@ def list_tasks(ctx: Context, args: str = "") -> list[Reply]:
         if view.assignment.status != Status.DONE
     ][:REPORT_BUTTONS]
     return [ctx.reply(f"{header}\n\n{body}", choices)]
+
+
+def not_a_unit_task(ctx: Context, code: str) -> list[Reply]:
+    """The answer when a typed task code is not one of the officer's unit's tasks."""
+    _ = ctx.t
+    return [
+        ctx.reply(
+            _(
+                "Task {code} is not among the tasks of {unit}. Send /nhiemvu to see them.",
+                code=code[:32],
+                unit=ctx.unit_name,
+            )
+        )
+    ]
