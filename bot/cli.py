@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.app import App, build_app
 from bot.settings import Settings, SettingsError, load_settings
 from handlers.onboarding import create_invite
+from locales import LANGUAGES, Translator
 from handlers.task_import import ImportRejected, import_tasks, write_template
 from models.db import transaction
 from models.enums import Role, UnitKind
@@ -184,12 +185,18 @@ def invite(
 @cli.command()
 def export(
     out: Annotated[Path, typer.Option(help="Where to write the .xlsx")],
+    lang: Annotated[
+        str, typer.Option(help="Language of the sheet: vi (the template sent upward) or en")
+    ] = "vi",
 ) -> None:
     """Export one row per assignment with its latest report, and a summary sheet."""
     app = _app()
+    if lang not in LANGUAGES:
+        _fail(app.translator("Unknown language {lang}; use vi or en.", lang=lang))
     with transaction(app.open_session) as session:
         today = _now().astimezone(app.settings.zone).date()
-        count = write_export(session, out, today=today, translator=app.translator)
+        sheet_language = Translator(lang, app.settings.zone)
+        count = write_export(session, out, today=today, translator=sheet_language)
     typer.echo(app.translator("{count} rows written to {path}.", count=count, path=str(out)))
 
 
