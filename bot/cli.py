@@ -17,8 +17,8 @@ from sqlmodel import select
 from bot.app import App, build_app
 from bot.settings import Settings, SettingsError, load_settings
 from handlers.onboarding import create_invite
-from locales import LANGUAGES, Translator
 from handlers.task_import import ImportRejected, import_tasks, write_template
+from locales import LANGUAGES, Translator
 from models.db import transaction
 from models.enums import Role, UnitKind
 from models.provinces import UnitDirectory, find_province, load_province_units
