@@ -5,22 +5,26 @@ Command names and options are a contract: scripts and the secretariat's automati
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import segno
 import typer
 from sqlmodel import select
 
 from bot.app import App, build_app
+from bot.log_setup import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from handlers.groups import create_bind_code
 from handlers.onboarding import create_invite
 from handlers.task_import import ImportRejected, import_tasks, write_template
 from locales import LANGUAGES, Translator
 from models.db import transaction
-from models.enums import Role, UnitKind
+from models.enums import GroupPurpose, Role, UnitKind
 from models.provinces import UnitDirectory, find_province, load_province_units
 from models.tables import Officer, Unit
 from reminders.export import write_export
@@ -40,9 +44,14 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 def _settings() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as error:
         _fail(f"error: {error}")
+    secrets = [
+        s.get_secret_value() for s in (settings.telegram_token, settings.webhook_secret) if s
+    ]
+    setup_logging(level=logging.WARNING, secrets=secrets)
+    return settings
 
 
 def _app(settings: Settings | None = None) -> App:
@@ -151,12 +160,20 @@ def invite(
     unit: Annotated[str, typer.Option(help="Unit code or name")],
     role: Annotated[Role, typer.Option(help="Role of the officer")],
     name: Annotated[str, typer.Option(help="Full name of the officer")],
+    qr: Annotated[
+        Path | None, typer.Option(help="Also write a QR code of the Telegram link to this PNG")
+    ] = None,
 ) -> None:
     """Create an officer and print their invite code (alone on the last line)."""
     app = _app()
     _ = app.translator
     if not name.strip():
         _fail(_("The officer needs a name."))
+    username = _telegram_username(app.settings, needed=qr is not None)
+    if qr is not None and username is None:
+        _fail(
+            _("A QR code needs the bot's name: set BOT_TELEGRAM_USERNAME or BOT_TELEGRAM_TOKEN.")
+        )
     with transaction(app.open_session) as session:
         found = UnitDirectory(session.exec(select(Unit)).all()).find(unit)
         if len(found) != 1:
@@ -179,7 +196,99 @@ def invite(
             code=code,
         )
     )
+    if username is not None:
+        link = f"https://t.me/{username}?start={code}"
+        typer.echo(_("Telegram link: {link}", link=link))
+        if qr is not None:
+            segno.make(link, error="m").save(str(qr), scale=10, border=4)
+            typer.echo(_("QR code written to {path}.", path=str(qr)))
     typer.echo(code)
+
+
+def _telegram_username(settings: Settings, *, needed: bool) -> str | None:
+    """The bot's username for deep links; None when no bot is configured or Telegram is out of
+    reach (then the invite goes without its link, unless the link is `needed`)."""
+    if settings.telegram_username is None and settings.telegram_token is None:
+        return None
+    # Telegram's client library takes seconds to import: only commands that talk to it do.
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.runner import telegram_username
+
+    try:
+        return asyncio.run(telegram_username(settings))
+    except SettingsError as error:
+        _fail(f"error: {error}")
+    except TelegramAPIError as error:
+        problem = f"Telegram did not answer getMe ({type(error).__name__})"
+        if needed:
+            _fail(f"error: {problem}")
+        typer.echo(f"warning: {problem}; the invite has no Telegram link", err=True)
+        return None
+
+
+@cli.command("bind-code")
+def bind_code(
+    unit: Annotated[
+        str | None, typer.Option(help="Unit code or name; without it, the secretariat's group")
+    ] = None,
+) -> None:
+    """Make a one-time code that binds a group chat (`/bind CODE`), printed on the last line."""
+    app = _app()
+    _ = app.translator
+    with transaction(app.open_session) as session:
+        target = None
+        if unit is not None:
+            found = UnitDirectory(session.exec(select(Unit)).all()).find(unit)
+            if len(found) != 1:
+                _fail(_("No unit is called “{name}”.", name=unit))
+            target = found[0]
+        purpose = GroupPurpose.UNIT if target else GroupPurpose.SECRETARIAT
+        code = create_bind_code(session, purpose=purpose, unit=target, now=_now()).code
+    typer.echo(
+        _("Add the bot to the group, then send /bind {code} there (valid 7 days):", code=code)
+    )
+    typer.echo(code)
+
+
+@cli.command()
+def run(
+    webhook: Annotated[bool, typer.Option(help="Serve a webhook instead of long polling")] = False,
+    host: Annotated[str, typer.Option(help="Webhook address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Webhook port")] = 8080,
+) -> None:
+    """Run the Telegram bot: long polling by default, or a webhook server (path /telegram/webhook)."""
+    from aiogram.exceptions import TelegramUnauthorizedError
+
+    from bot.runner import run_telegram
+
+    app = _app()
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        asyncio.run(run_telegram(app, webhook=webhook, host=host, port=port))
+    except SettingsError as error:
+        _fail(f"error: {error}")
+    except TelegramUnauthorizedError:
+        _fail("error: BOT_TELEGRAM_TOKEN: Telegram refused this token")
+
+
+@cli.command("set-webhook")
+def set_webhook(
+    url: Annotated[str, typer.Argument(help="Public HTTPS URL ending in /telegram/webhook")],
+) -> None:
+    """Register the webhook URL with Telegram, with the secret header it must carry."""
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.runner import set_telegram_webhook
+
+    settings = _settings()
+    try:
+        asyncio.run(set_telegram_webhook(settings, url))
+    except SettingsError as error:
+        _fail(f"error: {error}")
+    except TelegramAPIError as error:
+        _fail(f"error: Telegram refused the webhook: {error.message}")
+    typer.echo(url)
 
 
 @cli.command()
@@ -239,9 +348,6 @@ def demo(
 
 def main() -> None:
     """Entry point of `python -m bot`."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         cli()
     except KeyboardInterrupt:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -23,6 +24,18 @@ class Settings(BaseSettings):
     locale: Literal["vi", "en"] = "vi"
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    # Telegram (BotFather's token; a custom Bot API server, as aiogram supports; webhook secret).
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = Field(default="https://api.telegram.org", pattern=r"^https?://\S+$")
+    telegram_username: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_]{3,64}$")
+    telegram_request_timeout: float = Field(default=30.0, gt=0, le=300)
+    telegram_polling_timeout: int = Field(default=25, ge=0, le=50)
+    webhook_secret: SecretStr | None = None
+    # Telegram's published limits; the tests run them faster.
+    telegram_per_chat_interval: float = Field(default=1.0, ge=0)
+    telegram_group_per_minute: int = Field(default=20, ge=1)
+    telegram_global_per_second: int = Field(default=30, ge=1)
 
     @field_validator("timezone")
     @classmethod
@@ -42,6 +55,16 @@ class Settings(BaseSettings):
             raise ValueError("not a database URL (e.g. sqlite:///data/baocao.db)") from error
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 1 to 256 letters, digits, '_' or '-'")
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -57,3 +80,12 @@ def load_settings() -> Settings:
         # The message names the variable, never echoes its value (it may be a secret).
         reason = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"BOT_{field.upper()}: {reason}") from None
+
+
+def require_telegram_token(settings: Settings) -> str:
+    """The bot token, or `SettingsError` saying where to get one."""
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value().strip():
+        raise SettingsError(
+            "BOT_TELEGRAM_TOKEN: required for Telegram (create a bot with @BotFather)"
+        )
+    return settings.telegram_token.get_secret_value().strip()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from handlers import correction, general, onboarding, quick_report, report, tasks
+from handlers import correction, general, groups, onboarding, quick_report, report, tasks
 from handlers.choices import (
     CORRECT_ASSIGNMENT,
     REPORT_ASSIGNMENT,
@@ -55,6 +55,8 @@ OPEN_COMMANDS: dict[str, CommandHandler] = {
     "ngonngu": general.set_language,
     "cancel": _cancel,
     "huy": _cancel,
+    "bind": groups.bind,
+    "ketnoi": groups.bind,
 }
 
 # Commands for an account linked to an officer.
@@ -65,6 +67,16 @@ OFFICER_COMMANDS: dict[str, CommandHandler] = {
     "baocao": quick_report.report_command,
     "fix": correction.correct_command,
     "sua": correction.correct_command,
+    "groupcode": groups.group_code,
+    "manhom": groups.group_code,
+}
+
+# What the bot answers in a group chat; every other command points to the private chat.
+GROUP_COMMANDS: dict[str, CommandHandler] = {
+    "bind": groups.bind,
+    "ketnoi": groups.bind,
+    "help": general.show_help,
+    "trogiup": general.show_help,
 }
 
 
@@ -135,6 +147,8 @@ def _route_command(
     ctx: Context, command: Command, conversation: Conversation | None
 ) -> list[Reply]:
     """Commands interrupt a flow, except the flow's own Back/Skip/Cancel."""
+    if ctx.inbound.chat_kind == ChatKind.GROUP:
+        return GROUP_COMMANDS.get(command.name, groups.private_only)(ctx, command.args)
     if conversation is not None and command.name in report.NAVIGATION_COMMANDS:
         choice = f"{conversation.token}:{report.NAVIGATION_COMMANDS[command.name]}"
         return _continue(ctx, conversation, choice=choice)

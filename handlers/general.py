@@ -4,8 +4,29 @@ from __future__ import annotations
 
 from handlers.choices import SET_LANGUAGE, main_menu
 from handlers.context import Context
-from locales import LANGUAGES
+from locales import LANGUAGES, N_
+from models.enums import ChatKind
 from models.messages import Choice, Reply
+
+# The command menu a messenger shows next to the text box (Telegram's setMyCommands).
+MENU_COMMANDS: dict[str, list[tuple[str, str]]] = {
+    "vi": [
+        ("nhiemvu", N_("My unit's tasks")),
+        ("baocao", N_("Report progress")),
+        ("sua", N_("Correct a report")),
+        ("huy", N_("Cancel what I am doing")),
+        ("trogiup", N_("Help")),
+        ("lang", N_("Language: Tiếng Việt / English")),
+    ],
+    "en": [
+        ("tasks", N_("My unit's tasks")),
+        ("report", N_("Report progress")),
+        ("fix", N_("Correct a report")),
+        ("cancel", N_("Cancel what I am doing")),
+        ("help", N_("Help")),
+        ("lang", N_("Language: Tiếng Việt / English")),
+    ],
+}
 
 
 def help_text(ctx: Context) -> str:
@@ -26,8 +47,9 @@ def help_text(ctx: Context) -> str:
 
 
 def show_help(ctx: Context, args: str = "") -> list[Reply]:
-    """List what the bot can do, with the main menu when the account is linked."""
-    return [ctx.reply(help_text(ctx), main_menu(ctx) if ctx.officer else ())]
+    """List what the bot can do, with the main menu in a linked private chat."""
+    private = ctx.inbound.chat_kind == ChatKind.PRIVATE
+    return [ctx.reply(help_text(ctx), main_menu(ctx) if ctx.officer and private else ())]
 
 
 def set_language(ctx: Context, args: str = "") -> list[Reply]:

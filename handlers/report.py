@@ -435,12 +435,15 @@ def stage_evidence(state: ReportState, attachments: tuple[Attachment, ...]) -> s
                 _("At most {count} files can be attached to one report.", count=MAX_EVIDENCE_FILES)
             )
             break
-        if len(attachment.data) > ctx.config.evidence_max_bytes:
+        if not attachment.data and attachment.size <= ctx.config.evidence_max_bytes:
+            notices.append(_("{name} is empty or could not be read.", name=attachment.file_name))
+            continue
+        if attachment.size > ctx.config.evidence_max_bytes:
             notices.append(
                 _(
                     "{name} is too large ({size} MB); the limit is {limit} MB.",
                     name=attachment.file_name,
-                    size=_.number(round(len(attachment.data) / 1048576, 1)),
+                    size=_.number(round(attachment.size / 1048576, 1)),
                     limit=_.number(round(ctx.config.evidence_max_bytes / 1048576, 1)),
                 )
             )

@@ -49,6 +49,13 @@ class ChatKind(StrEnum):
     GROUP = "group"
 
 
+class GroupPurpose(StrEnum):
+    """What a bound group chat is for: the secretariat's digests, or one unit's."""
+
+    SECRETARIAT = "secretariat"
+    UNIT = "unit"
+
+
 class OutboxState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -20,6 +20,12 @@ class Attachment(BaseModel):
     file_name: str
     content_type: str
     data: bytes
+    # The size the messenger announced; a file too large to fetch arrives with no data.
+    declared_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        return max(len(self.data), self.declared_size or 0)
 
 
 class Inbound(BaseModel):

@@ -18,6 +18,7 @@ from models.tables import (
     ChatMenu,
     Conversation,
     Evidence,
+    InboxUpdate,
     Officer,
     Report,
     SeenDelivery,
@@ -68,6 +69,7 @@ def account_for(
     elif display_name:
         account.display_name = display_name
     account.last_seen_at = at
+    account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
     session.add(account)
     session.flush()
     return account
@@ -339,3 +341,48 @@ def completion_by_unit_kind(session: Session, *, today: date) -> list[KindSummar
             query
         ).all()
     ]
+
+
+def store_inbox(
+    session: Session, *, channel: str, delivery_id: str, payload: dict[str, Any], at: datetime
+) -> bool:
+    """Keep a raw update until it is handled; False if it was stored before (a resend)."""
+    return insert_ignoring_conflict(
+        session,
+        InboxUpdate,
+        channel=channel,
+        delivery_id=delivery_id,
+        payload=payload,
+        received_at=at,
+    )
+
+
+def pending_inbox(session: Session, *, channel: str, limit: int) -> list[InboxUpdate]:
+    """Updates not yet handled, oldest first."""
+    return list(
+        session.exec(
+            select(InboxUpdate)
+            .where(InboxUpdate.channel == channel, col(InboxUpdate.handled_at).is_(None))
+            .order_by(col(InboxUpdate.received_at), col(InboxUpdate.delivery_id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def mark_inbox_handled(session: Session, *, channel: str, delivery_id: str, at: datetime) -> None:
+    session.execute(
+        sa.update(InboxUpdate)
+        .where(col(InboxUpdate.channel) == channel, col(InboxUpdate.delivery_id) == delivery_id)
+        .values(handled_at=at)
+    )
+
+
+def mark_unreachable(session: Session, *, channel: str, external_id: str, at: datetime) -> None:
+    """The person blocked the bot: stop writing to them until they write again."""
+    session.execute(
+        sa.update(ChannelAccount)
+        .where(
+            col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id
+        )
+        .values(unreachable_since=at)
+    )

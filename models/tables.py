@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.enums import Cycle, OutboxState, Role, Status, UnitKind
+from models.enums import Cycle, GroupPurpose, OutboxState, Role, Status, UnitKind
 from models.types import UTCDateTime, enum_column
 
 
@@ -61,6 +61,8 @@ class ChannelAccount(SQLModel, table=True):
     language: str = Field(default="vi", max_length=5)
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
+    # Set when the messenger says the person blocked the bot; cleared when they write again.
+    unreachable_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Invite(SQLModel, table=True):
@@ -190,3 +192,40 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
+
+
+class GroupBinding(SQLModel, table=True):
+    """A group chat bound to the secretariat or to one unit, for group commands and digests."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=64)
+    title: str = Field(default="", max_length=255)
+    purpose: GroupPurpose = Field(sa_type=enum_column(GroupPurpose))
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    bound_by_account_id: int | None = Field(default=None, foreign_key="channelaccount.id")
+    bound_at: datetime = _created()
+
+
+class BindCode(SQLModel, table=True):
+    """A one-time code the secretariat makes so a group can be bound with `/bind CODE`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    purpose: GroupPurpose = Field(sa_type=enum_column(GroupPurpose))
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A raw update written before the webhook answers, handled afterwards (and after a crash)."""
+
+    channel: str = Field(primary_key=True, max_length=20)
+    delivery_id: str = Field(primary_key=True, max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    received_at: datetime = _created()
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

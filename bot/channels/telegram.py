@@ -1,0 +1,393 @@
+"""The Telegram channel on aiogram 3: it only translates.
+
+Updates become `Inbound` (text, commands, button presses, photos, documents); `Reply` becomes a
+message with an inline keyboard, edited in place where the reply allows it. Every request goes
+through `PoliteRequests`, which paces sends with the shared rate limiter and retries what
+Telegram asks to retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import (
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from aiogram.utils.chat_action import ChatActionSender
+
+from bot.channels.rate_limit import RateLimiter
+from bot.channels.text_split import split_text
+from bot.inbox import Inbox
+from handlers.context import HandlerConfig
+from handlers.dispatch import handle
+from handlers.general import MENU_COMMANDS
+from locales import LANGUAGES, Translator
+from models.db import SessionFactory, transaction
+from models.enums import ChatKind
+from models.messages import Attachment, Choice, Inbound, Reply
+from models.queries import mark_unreachable
+
+CHANNEL = "telegram"
+MESSAGE_LIMIT = 4096
+MAX_ATTEMPTS = 5
+BACKOFF_CAP = 30.0
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+log = logging.getLogger(__name__)
+
+
+def make_bot(
+    *, token: str, api_base: str, limiter: RateLimiter, request_timeout: float = 30.0
+) -> Bot:
+    """An aiogram Bot talking to `api_base` (Telegram's, or a custom Bot API server)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=request_timeout)
+    session.middleware(PoliteRequests(limiter))
+    return Bot(token=token, session=session)
+
+
+def backoff(attempt: int) -> float:
+    """0.5, 1, 2, 4 … seconds, at most BACKOFF_CAP."""
+    return float(min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1)))
+
+
+class PoliteRequests(BaseRequestMiddleware):
+    """Paces messages through the shared limiter; retries 429 after `retry_after`, and 5xx and
+    network errors with backoff, a bounded number of times."""
+
+    PACED = (SendMessage, SendPhoto, SendDocument, EditMessageText, EditMessageReplyMarkup)
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        chat_id = getattr(method, "chat_id", None)
+        paced = isinstance(method, self.PACED)
+        if not paced or chat_id is None:
+            return await self._with_retries(make_request, bot, method)
+        chat = str(chat_id)
+        async with self.limiter.slot(chat, group=chat.startswith("-")):
+            return await self._with_retries(make_request, bot, method)
+
+    async def _with_retries(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt >= MAX_ATTEMPTS:
+                    raise
+                log.warning(
+                    "Telegram asked to wait %ss before %s",
+                    error.retry_after,
+                    type(method).__name__,
+                )
+                await asyncio.sleep(error.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                # Polling has its own loop; a send is retried, since a missing answer is worse
+                # than a rare duplicate in a conversation.
+                if isinstance(method, GetUpdates) or attempt >= MAX_ATTEMPTS:
+                    raise
+                delay = backoff(attempt)
+                log.warning(
+                    "%s failed (%s); retry %d in %.1fs",
+                    type(method).__name__,
+                    type(error).__name__,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+def chat_of_update(payload: dict[str, Any]) -> str:
+    """The chat an update belongs to, so the inbox keeps each chat's updates in order."""
+    message = payload.get("message") or (payload.get("callback_query") or {}).get("message") or {}
+    chat = message.get("chat") or {}
+    if "id" in chat:
+        return str(chat["id"])
+    sender = payload.get("callback_query", {}).get("from") or {}
+    return str(sender.get("id", "?"))
+
+
+def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+    """One button a row; Back, Skip and Cancel together on the last row."""
+    if not choices:
+        return None
+    rows = [
+        [InlineKeyboardButton(text=c.label, callback_data=c.data)]
+        for c in choices
+        if not c.command
+    ]
+    navigation = [
+        InlineKeyboardButton(text=c.label, callback_data=c.data) for c in choices if c.command
+    ]
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class TelegramChannel:
+    """Translates between Telegram and the conversations in `handlers`."""
+
+    def __init__(self, *, bot: Bot, open_session: SessionFactory, config: HandlerConfig) -> None:
+        self.bot = bot
+        self.open_session = open_session
+        self.config = config
+        self.router = Router(name="telegram")
+        self.router.message.register(
+            self.on_message, F.chat.type.in_({"private", "group", "supergroup"})
+        )
+        self.router.callback_query.register(self.on_button)
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(self.router)
+
+    async def process(self, payload: dict[str, Any]) -> None:
+        """Handle one stored update (the inbox calls this)."""
+        update = Update.model_validate(payload, context={"bot": self.bot})
+        await self.dispatcher.feed_update(self.bot, update)
+
+    # ---- inbound ----------------------------------------------------------------------------
+
+    async def on_message(self, message: Message, event_update: Update) -> None:
+        if message.from_user is None or message.from_user.is_bot:
+            return
+        attachments = await self._attachments(message)
+        inbound = Inbound(
+            channel=CHANNEL,
+            chat_id=str(message.chat.id),
+            chat_kind=ChatKind.PRIVATE if message.chat.type == "private" else ChatKind.GROUP,
+            sender_id=str(message.from_user.id),
+            sender_name=message.from_user.full_name,
+            text=message.text or message.caption or "",
+            attachments=attachments,
+            delivery_id=str(event_update.update_id),
+            received_at=_aware(message.date),
+        )
+        await self._answer(inbound, replies_to=None)
+
+    async def on_button(self, query: CallbackQuery, event_update: Update) -> None:
+        # Acknowledge first, so the button stops spinning whatever happens next.
+        try:
+            await self.bot.answer_callback_query(query.id)
+        except TelegramBadRequest:
+            log.info("callback query %s too old to answer", query.id)
+        message = query.message if isinstance(query.message, Message) else None
+        if message is None or query.data is None:
+            return
+        inbound = Inbound(
+            channel=CHANNEL,
+            chat_id=str(message.chat.id),
+            chat_kind=ChatKind.PRIVATE if message.chat.type == "private" else ChatKind.GROUP,
+            sender_id=str(query.from_user.id),
+            sender_name=query.from_user.full_name,
+            choice=query.data,
+            delivery_id=str(event_update.update_id),
+            received_at=datetime.now(UTC),
+        )
+        await self._answer(inbound, replies_to=message)
+
+    async def _attachments(self, message: Message) -> tuple[Attachment, ...]:
+        """The photo (largest size) or document of a message, fetched with getFile."""
+        if message.photo:
+            photo = message.photo[-1]
+            data = await self._download(photo.file_id, photo.file_size)
+            name = f"photo_{photo.file_unique_id}.jpg"
+            return (
+                Attachment(
+                    kind="photo",
+                    file_name=name,
+                    content_type="image/jpeg",
+                    data=data,
+                    declared_size=photo.file_size,
+                ),
+            )
+        if message.document:
+            document = message.document
+            data = await self._download(document.file_id, document.file_size)
+            return (
+                Attachment(
+                    kind="document",
+                    file_name=document.file_name or f"document_{document.file_unique_id}",
+                    content_type=document.mime_type or "application/octet-stream",
+                    data=data,
+                    declared_size=document.file_size,
+                ),
+            )
+        return ()
+
+    async def _download(self, file_id: str, size: int | None) -> bytes:
+        if size is not None and size > self.config.evidence_max_bytes:
+            return b""  # too large to keep: the conversation says so, from the declared size
+        file = await self.bot.get_file(file_id)
+        if file.file_path is None:
+            return b""
+        buffer = BytesIO()
+        await self.bot.download_file(file.file_path, destination=buffer)
+        return buffer.getvalue()
+
+    # ---- outbound ---------------------------------------------------------------------------
+
+    async def _answer(self, inbound: Inbound, *, replies_to: Message | None) -> None:
+        async with ChatActionSender.typing(
+            chat_id=inbound.chat_id, bot=self.bot, initial_sleep=1.0
+        ):
+            replies = await asyncio.to_thread(
+                handle, inbound, open_session=self.open_session, config=self.config
+            )
+        if replies:
+            await self.deliver(inbound.chat_id, replies, replies_to=replies_to)
+
+    async def deliver(
+        self, chat_id: str, replies: Sequence[Reply], *, replies_to: Message | None = None
+    ) -> None:
+        """Send replies in order; the first one that may edit replaces the pressed menu."""
+        editable = replies_to
+        try:
+            for reply in replies:
+                if editable is not None and reply.may_edit and await self._edit(editable, reply):
+                    editable = None
+                    continue
+                if editable is not None:
+                    await self._retire_keyboard(editable)
+                    editable = None
+                await self.send(chat_id, reply)
+        except TelegramForbiddenError:
+            log.info("Telegram chat %s blocked the bot; marked unreachable", chat_id)
+            await asyncio.to_thread(self._mark_unreachable, chat_id)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """One reply as one or more messages; the buttons go with the last part."""
+        parts = split_text(reply.text, MESSAGE_LIMIT)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self.bot.send_message(
+                chat_id=chat_id, text=part, reply_markup=keyboard(reply.choices) if last else None
+            )
+        for attachment in reply.attachments:
+            await self.bot.send_photo(
+                chat_id=chat_id,
+                photo=BufferedInputFile(attachment.data, filename=attachment.file_name),
+            )
+
+    async def _edit(self, message: Message, reply: Reply) -> bool:
+        if len(reply.text) > MESSAGE_LIMIT or reply.attachments:
+            return False
+        try:
+            await self.bot.edit_message_text(
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                text=reply.text,
+                reply_markup=keyboard(reply.choices),
+            )
+        except TelegramBadRequest as error:
+            # "message is not modified" means it already shows this; anything else: send anew.
+            return "not modified" in str(error)
+        return True
+
+    async def _retire_keyboard(self, message: Message) -> None:
+        """Take the buttons off a menu that was answered, so old menus do not pile up."""
+        if not message.reply_markup:
+            return
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            )
+        except TelegramBadRequest:
+            log.debug("could not remove the keyboard of message %s", message.message_id)
+
+    def _mark_unreachable(self, chat_id: str) -> None:
+        with transaction(self.open_session) as session:
+            mark_unreachable(session, channel=CHANNEL, external_id=chat_id, at=datetime.now(UTC))
+
+    async def register_commands(self) -> None:
+        """The command menu in each language, and the default language's for everyone else."""
+        for language in LANGUAGES:
+            _ = Translator(language, self.config.zone)
+            commands = [
+                BotCommand(command=name, description=_(text))
+                for name, text in MENU_COMMANDS[language]
+            ]
+            await self.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=language
+            )
+            if language == self.config.default_language:
+                await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def poll(bot: Bot, inbox: Inbox, *, polling_timeout: int, stop: asyncio.Event) -> None:
+    """Long polling into the inbox. The offset moves on (confirming a batch to Telegram) only
+    after the batch is stored."""
+    offset: int | None = None
+    failures = 0
+    while not stop.is_set():
+        try:
+            updates = await bot.get_updates(
+                offset=offset,
+                timeout=polling_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                request_timeout=polling_timeout + 15,
+            )
+            failures = 0
+        except TelegramRetryAfter as error:
+            await asyncio.sleep(error.retry_after)
+            continue
+        except (TelegramNetworkError, TelegramServerError) as error:
+            failures += 1
+            delay = backoff(failures)
+            log.warning("getUpdates failed (%s); again in %.1fs", type(error).__name__, delay)
+            await asyncio.sleep(delay)
+            continue
+        for update in updates:
+            payload = update.model_dump(mode="json", exclude_none=True, by_alias=True)
+            await inbox.put(str(update.update_id), payload)
+            offset = update.update_id + 1

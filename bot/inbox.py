@@ -1,0 +1,118 @@
+"""The inbox: every update is written to the database before it is acknowledged, then handled.
+
+A webhook answers 200 only once the update is stored, and polling asks for the next batch (which
+confirms the last one to Telegram) only after the batch is stored; so a crash never loses an
+update. Updates left unhandled by a crash are handled after the restart. Updates of one chat are
+handled one at a time, in the order they came; different chats go in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from models.db import SessionFactory, transaction
+from models.queries import mark_inbox_handled, pending_inbox, store_inbox
+
+log = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+
+
+class Inbox:
+    """Stores a channel's raw updates and feeds them, per chat in order, to `process`."""
+
+    def __init__(
+        self,
+        *,
+        channel: str,
+        open_session: SessionFactory,
+        process: Callable[[Payload], Awaitable[None]],
+        chat_of: Callable[[Payload], str],
+        batch: int = 100,
+        idle_check: float = 5.0,
+    ) -> None:
+        self.channel = channel
+        self.open_session = open_session
+        self.process = process
+        self.chat_of = chat_of
+        self.batch = batch
+        self.idle_check = idle_check
+        self._wake = asyncio.Event()
+        self._in_flight: set[str] = set()
+        self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def put(self, delivery_id: str, payload: Payload) -> bool:
+        """Store one update (False if it is a resend) and wake the worker."""
+        stored = await asyncio.to_thread(self._store, delivery_id, payload)
+        self._wake.set()
+        return stored
+
+    def _store(self, delivery_id: str, payload: Payload) -> bool:
+        with transaction(self.open_session) as session:
+            return store_inbox(
+                session,
+                channel=self.channel,
+                delivery_id=delivery_id,
+                payload=payload,
+                at=datetime.now(UTC),
+            )
+
+    async def run(self) -> None:
+        """Handle stored updates until cancelled, starting with those a crash left behind."""
+        try:
+            while True:
+                self._wake.clear()
+                rows = await asyncio.to_thread(self._pending)
+                for delivery_id, payload in rows:
+                    if delivery_id in self._in_flight:
+                        continue
+                    self._in_flight.add(delivery_id)
+                    task = asyncio.create_task(self._handle(delivery_id, payload))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                if len(rows) < self.batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.idle_check)
+                else:
+                    await asyncio.sleep(0)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def drain(self) -> None:
+        """Wait for the updates being handled now."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _pending(self) -> list[tuple[str, Payload]]:
+        with transaction(self.open_session) as session:
+            rows = pending_inbox(
+                session, channel=self.channel, limit=self.batch + len(self._in_flight)
+            )
+            return [(row.delivery_id, row.payload) for row in rows]
+
+    async def _handle(self, delivery_id: str, payload: Payload) -> None:
+        # Tasks are created in arrival order and the lock is FIFO: a chat's updates keep their order.
+        async with self._chat_locks[self.chat_of(payload)]:
+            try:
+                await self.process(payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A handler bug must not stop the inbox nor loop on the same update forever.
+                log.exception("%s update %s could not be handled", self.channel, delivery_id)
+            await asyncio.to_thread(self._mark_handled, delivery_id)
+        self._in_flight.discard(delivery_id)
+
+    def _mark_handled(self, delivery_id: str) -> None:
+        with transaction(self.open_session) as session:
+            mark_inbox_handled(
+                session, channel=self.channel, delivery_id=delivery_id, at=datetime.now(UTC)
+            )
