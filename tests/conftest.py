@@ -291,5 +291,6 @@ def invite_for(open_session: SessionFactory, province: Province):  # type: ignor
 
 def rows(open_session: SessionFactory, table: type[SQLModel]) -> list:  # type: ignore[type-arg]
     """Every row of `table`, in insertion order."""
+    order = list(sa.inspect(table).primary_key)  # type: ignore[union-attr]
     with open_session() as session:
-        return list(session.exec(select(table).order_by(table.id)).all())  # type: ignore[attr-defined]
+        return list(session.exec(select(table).order_by(*order)).all())
