@@ -63,6 +63,12 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
         chat_of=chat_of_update,
     )
     worker = asyncio.create_task(inbox.run())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # uvicorn re-raises the signal it stopped on once it is done: this handler takes it, so
+        # the clean-up below still runs and the process exits 0.
+        loop.add_signal_handler(sig, stop.set)
     try:
         me = await bot.get_me()
         log.info(
@@ -75,7 +81,7 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
             await server.serve()
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            await _poll_until_stopped(bot, inbox, settings.telegram_polling_timeout)
+            await _poll_until(stop, bot, inbox, settings.telegram_polling_timeout)
     finally:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(inbox.drain(), DRAIN_SECONDS)
@@ -86,11 +92,7 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
         log.info("Telegram bot stopped")
 
 
-async def _poll_until_stopped(bot: Bot, inbox: Inbox, polling_timeout: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+async def _poll_until(stop: asyncio.Event, bot: Bot, inbox: Inbox, polling_timeout: int) -> None:
     poller = asyncio.create_task(poll(bot, inbox, polling_timeout=polling_timeout, stop=stop))
     await stop.wait()
     poller.cancel()

@@ -195,14 +195,12 @@ class FakeTelegram:
 
     # ---- what tests do ---------------------------------------------------------------------
 
-    def push(self, update: dict[str, Any], *, update_id: int | None = None) -> int:
-        """Queue an update for getUpdates; returns its update_id."""
-        update = {
-            "update_id": update_id if update_id is not None else next(self._update_ids),
-            **update,
-        }
+    def push(self, update: dict[str, Any], *, copies: int = 1) -> int:
+        """Queue an update for getUpdates (`copies` > 1: Telegram resending it, as after a lost
+        acknowledgement); returns its update_id."""
+        update = {"update_id": next(self._update_ids), **update}
         with self._lock:
-            self._updates.append(update)
+            self._updates.extend([update] * copies)
         self._loop.call_soon_threadsafe(self._new_update.set)
         return int(update["update_id"])
 

@@ -50,6 +50,7 @@ class BotProcess:
         self.port = free_port()
 
     def start(self, *args: str) -> BotProcess:
+        self.webhook = "--webhook" in args
         command = [sys.executable, "-m", "bot", "run", *args]
         if "--webhook" in args:
             command += ["--port", str(self.port)]
