@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from models.db import SessionFactory, transaction
 from models.queries import mark_inbox_handled, pending_inbox, store_inbox
 
@@ -69,7 +71,16 @@ class Inbox:
         try:
             while True:
                 self._wake.clear()
-                rows = await asyncio.to_thread(self._pending)
+                try:
+                    rows = await asyncio.to_thread(self._pending)
+                except SQLAlchemyError as error:
+                    log.warning(
+                        "%s inbox unreadable (%s); again shortly",
+                        self.channel,
+                        type(error).__name__,
+                    )
+                    await asyncio.sleep(1.0)
+                    continue
                 for delivery_id, payload in rows:
                     if delivery_id in self._in_flight:
                         continue
@@ -108,7 +119,11 @@ class Inbox:
             except Exception:
                 # A handler bug must not stop the inbox nor loop on the same update forever.
                 log.exception("%s update %s could not be handled", self.channel, delivery_id)
-            await asyncio.to_thread(self._mark_handled, delivery_id)
+            try:
+                await asyncio.to_thread(self._mark_handled, delivery_id)
+            except SQLAlchemyError:
+                # Left unmarked, it is offered again; the handlers' delivery record stops a redo.
+                log.exception("%s update %s handled but not marked", self.channel, delivery_id)
         self._in_flight.discard(delivery_id)
 
     def _mark_handled(self, delivery_id: str) -> None:

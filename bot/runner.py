@@ -55,7 +55,12 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
         limiter=RateLimiter(rate_limits(settings)),
         request_timeout=settings.telegram_request_timeout,
     )
-    channel = TelegramChannel(bot=bot, open_session=app.open_session, config=app.config)
+    channel = TelegramChannel(
+        bot=bot,
+        open_session=app.open_session,
+        config=app.config,
+        typing_after=settings.telegram_typing_after,
+    )
     inbox = Inbox(
         channel=CHANNEL,
         open_session=app.open_session,

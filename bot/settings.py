@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     telegram_request_timeout: float = Field(default=30.0, gt=0, le=300)
     telegram_polling_timeout: int = Field(default=25, ge=0, le=50)
     webhook_secret: SecretStr | None = None
+    telegram_typing_after: float = Field(
+        default=1.0, ge=0
+    )  # "typing…" once a reply takes this long
     # Telegram's published limits; the tests run them faster.
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     telegram_group_per_minute: int = Field(default=20, ge=1)

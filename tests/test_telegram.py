@@ -334,3 +334,35 @@ def test_set_webhook_and_invite_with_deep_link_and_qr(
     assert width == height
     assert 250 <= width <= 2000, "big enough to scan from a printed sheet"
     assert TOKEN.split(":")[1] not in invite.stdout + invite.stderr + hook.stdout + hook.stderr
+
+
+def test_typing_is_shown_while_a_reply_is_prepared(start_bot, fake, invite_for) -> None:
+    start_bot(telegram_typing_after="0")  # every reply counts as slow here
+    link(fake, invite_for, "Nguyễn Thu Hà", HA)
+    fake.push(text_update(HA, "/nhiemvu"))
+    fake.wait_for_text(HA, "Nhiệm vụ của Phường Hạ Long")
+    calls = [c for c in fake.calls if c.method in ("sendChatAction", "sendMessage")]
+    typing = [i for i, c in enumerate(calls) if c.method == "sendChatAction"]
+    assert typing, "a typing action was sent"
+    assert calls[typing[0]].params["action"] == "typing"
+
+
+def test_the_bot_survives_a_locked_database_without_losing_updates(
+    start_bot, fake, invite_for, engine
+) -> None:
+    import sqlite3
+    import time
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the lock is SQLite's")
+    start_bot()
+    link(fake, invite_for, "Nguyễn Thu Hà", HA)
+    database = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    database.execute("BEGIN IMMEDIATE")  # someone holds the write lock past the busy timeout
+    try:
+        fake.push(text_update(HA, "/nhiemvu"))
+        time.sleep(12)
+    finally:
+        database.execute("COMMIT")
+        database.close()
+    fake.wait_for_text(HA, "Nhiệm vụ của Phường Hạ Long", timeout=30)

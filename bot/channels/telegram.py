@@ -50,6 +50,7 @@ from aiogram.types import (
     Update,
 )
 from aiogram.utils.chat_action import ChatActionSender
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.text_split import split_text
@@ -175,8 +176,16 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
 class TelegramChannel:
     """Translates between Telegram and the conversations in `handlers`."""
 
-    def __init__(self, *, bot: Bot, open_session: SessionFactory, config: HandlerConfig) -> None:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        open_session: SessionFactory,
+        config: HandlerConfig,
+        typing_after: float = 1.0,
+    ) -> None:
         self.bot = bot
+        self.typing_after = typing_after
         self.open_session = open_session
         self.config = config
         self.router = Router(name="telegram")
@@ -275,7 +284,7 @@ class TelegramChannel:
 
     async def _answer(self, inbound: Inbound, *, replies_to: Message | None) -> None:
         async with ChatActionSender.typing(
-            chat_id=inbound.chat_id, bot=self.bot, initial_sleep=1.0
+            chat_id=inbound.chat_id, bot=self.bot, initial_sleep=self.typing_after
         ):
             replies = await asyncio.to_thread(
                 handle, inbound, open_session=self.open_session, config=self.config
@@ -389,5 +398,25 @@ async def poll(bot: Bot, inbox: Inbox, *, polling_timeout: int, stop: asyncio.Ev
             continue
         for update in updates:
             payload = update.model_dump(mode="json", exclude_none=True, by_alias=True)
-            await inbox.put(str(update.update_id), payload)
+            await _store_until_stored(inbox, str(update.update_id), payload)
             offset = update.update_id + 1
+
+
+async def _store_until_stored(inbox: Inbox, delivery_id: str, payload: dict[str, Any]) -> None:
+    """Keep trying to store an update: the offset may not move past one that is not stored."""
+    attempt = 0
+    while True:
+        try:
+            await inbox.put(delivery_id, payload)
+        except SQLAlchemyError as error:
+            attempt += 1
+            delay = backoff(attempt)
+            log.warning(
+                "could not store update %s (%s); again in %.1fs",
+                delivery_id,
+                type(error).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
+        else:
+            return
