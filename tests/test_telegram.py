@@ -50,6 +50,7 @@ def start_bot(
     for bot in started:
         code = bot.stop()
         output = bot.output()
+        print(f"--- bot log ---\n{output}")  # shown by pytest when the test failed
         assert TOKEN.split(":")[1] not in output, "the token leaked into the log"
         assert code == 0, output
 
