@@ -16,6 +16,7 @@ SHOW_HELP = "go:help"
 REPORT_ASSIGNMENT = "rep:"
 CORRECT_ASSIGNMENT = "fix:"
 SET_LANGUAGE = "lang:"
+SNOOZE_REMINDER = "snooze:"  # on reminders (reminders.messages builds those buttons)
 
 
 def main_menu(ctx: Context) -> list[Choice]:

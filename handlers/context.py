@@ -13,6 +13,7 @@ from locales import Translator
 from models.enums import Role
 from models.messages import Choice, Inbound, Reply
 from models.tables import ChannelAccount, Officer, Unit
+from reminders.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class HandlerConfig:
     default_language: str = "vi"
     invite_ttl: timedelta = timedelta(days=14)
     evidence_max_bytes: int = 10 * 1024 * 1024
+    calendar: WorkCalendar = field(
+        default_factory=lambda: WorkCalendar(ZoneInfo("Asia/Ho_Chi_Minh"))
+    )
 
 
 @dataclass

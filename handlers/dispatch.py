@@ -11,13 +11,23 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from handlers import correction, general, groups, onboarding, quick_report, report, tasks
+from handlers import (
+    correction,
+    general,
+    groups,
+    onboarding,
+    quick_report,
+    reminder_actions,
+    report,
+    tasks,
+)
 from handlers.choices import (
     CORRECT_ASSIGNMENT,
     REPORT_ASSIGNMENT,
     SET_LANGUAGE,
     SHOW_HELP,
     SHOW_TASKS,
+    SNOOZE_REMINDER,
     START_CORRECTION,
     START_REPORT,
     main_menu,
@@ -199,6 +209,8 @@ def _start_from_button(ctx: Context, data: str) -> list[Reply] | None:
     }
     if data in simple:
         return simple[data](ctx, "")
+    if data.startswith(SNOOZE_REMINDER):
+        return reminder_actions.snooze(ctx, data.removeprefix(SNOOZE_REMINDER))
     for prefix in (REPORT_ASSIGNMENT, CORRECT_ASSIGNMENT):
         if data.startswith(prefix):
             return _start_for_assignment(ctx, prefix, data.removeprefix(prefix))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from models.enums import Status, UnitKind
+from models.enums import OutboxState, Status, UnitKind
 from models.tables import (
     Assignment,
     ChannelAccount,
@@ -20,6 +20,7 @@ from models.tables import (
     Evidence,
     InboxUpdate,
     Officer,
+    Outbox,
     Report,
     SeenDelivery,
     Task,
@@ -302,8 +303,10 @@ class KindSummary:
     overdue: int
 
 
-def completion_by_unit_kind(session: Session, *, today: date) -> list[KindSummary]:
-    """Counts per unit kind, computed by the database in one GROUP BY."""
+def completion_by_unit_kind(
+    session: Session, *, today: date, unit_id: int | None = None
+) -> list[KindSummary]:
+    """Counts per unit kind (of one unit, if given), computed by the database in one GROUP BY."""
     not_done = col(Assignment.status) != Status.DONE
     late = sa.and_(not_done, col(Task.deadline) < today)
 
@@ -323,6 +326,7 @@ def completion_by_unit_kind(session: Session, *, today: date) -> list[KindSummar
         )
         .join(Assignment, col(Assignment.unit_id) == Unit.id)
         .join(Task, col(Task.id) == Assignment.task_id)
+        .where(sa.true() if unit_id is None else col(Unit.id) == unit_id)
         .group_by(col(Unit.kind))
         .order_by(col(Unit.kind))
     )
@@ -386,3 +390,63 @@ def mark_unreachable(session: Session, *, channel: str, external_id: str, at: da
         )
         .values(unreachable_since=at)
     )
+
+
+def claim_due_outbox(
+    session: Session, *, now: datetime, lease: timedelta, limit: int
+) -> list[Outbox]:
+    """Take up to `limit` due rows for this sender for `lease`; other senders skip them.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so several senders never take the same
+    row; SQLite's single writer (BEGIN IMMEDIATE) gives the same guarantee.
+    """
+    query = (
+        select(Outbox)
+        .where(
+            Outbox.state == OutboxState.PENDING,
+            col(Outbox.due_at) <= now,
+            sa.or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
+        )
+        .order_by(col(Outbox.due_at), col(Outbox.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.claimed_until = now + lease
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def drop_stale_outbox(session: Session, *, due_before: datetime) -> list[str]:
+    """Give up on rows that waited past the grace period; returns their keys."""
+    keys = list(
+        session.exec(
+            select(Outbox.key).where(
+                Outbox.state == OutboxState.PENDING, col(Outbox.due_at) < due_before
+            )
+        ).all()
+    )
+    if keys:
+        session.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.key).in_(keys))
+            .values(state=OutboxState.DROPPED, last_error="past the grace period")
+        )
+    return keys
+
+
+def recover_interrupted_outbox(session: Session, *, now: datetime) -> int:
+    """Rows left 'sending' by a sender that died: their outcome is unknown, so they are not
+    sent again (a Bot API send has no idempotency key)."""
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.state) == OutboxState.SENDING,
+            sa.or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
+        )
+        .values(state=OutboxState.UNKNOWN, last_error="the sender stopped while sending")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -188,6 +188,8 @@ class Outbox(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     state: OutboxState = Field(default=OutboxState.PENDING, sa_type=enum_column(OutboxState))
+    # A sender that claimed the row; another may take it once this passes (the first one died).
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

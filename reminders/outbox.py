@@ -1,0 +1,191 @@
+"""Sending what the outbox holds: claim due rows, send each through the channels, record how it
+went.
+
+Each row is marked `sending` (and committed) just before it goes out. A sender killed then
+leaves at most that one row `sending`; it is recorded as `unknown` after the lease, never sent
+twice, while the rest of its batch is claimed again and delivered. A clear failure is retried
+with backoff; a permanent one is recorded; a row past the grace period is dropped, not sent late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlmodel import Session
+
+from models.db import SessionFactory, transaction
+from models.enums import OutboxState
+from models.messages import Reply
+from models.queries import claim_due_outbox, drop_stale_outbox, recover_interrupted_outbox
+from models.tables import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A send did not go through."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth trying again later (429, 5xx, connection refused)."""
+
+
+class PermanentFailure(DeliveryError):
+    """Will not work however often it is tried (blocked, chat gone, bad request)."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """It may or may not have arrived (a timeout after sending)."""
+
+
+class Sender(Protocol):
+    """What the channel adapters offer the outbox: send one reply to one chat."""
+
+    async def send(self, *, channel: str, chat_id: str, reply: Reply) -> None: ...
+
+
+# Builds the message for a row at send time (so figures and language are current); None when
+# there is nothing left to say (the task was done in the meantime).
+Renderer = Callable[[Session, Outbox, datetime], Reply | None]
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    dropped: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, at most an hour."""
+    return timedelta(minutes=min(60, 2 ** (attempts - 1)))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        open_session: SessionFactory,
+        sender: Sender,
+        render: Renderer,
+        grace: timedelta,
+        lease: timedelta = timedelta(minutes=5),
+        batch: int = 50,
+        max_attempts: int = 5,
+    ) -> None:
+        self.open_session = open_session
+        self.sender = sender
+        self.render = render
+        self.grace = grace
+        self.lease = lease
+        self.batch = batch
+        self.max_attempts = max_attempts
+
+    async def send_due(self, *, now: datetime) -> SendResult:
+        """Send every row due by `now`, batch after batch."""
+        result = SendResult()
+        claimed = await asyncio.to_thread(self._prepare_and_claim, now, result)
+        while claimed:
+            for outbox_id in claimed:
+                await self._send_one(outbox_id, now, result)
+            claimed = await asyncio.to_thread(self._claim, now)
+        return result
+
+    def _prepare_and_claim(self, now: datetime, result: SendResult) -> list[int]:
+        with transaction(self.open_session) as session:
+            if recovered := recover_interrupted_outbox(session, now=now):
+                log.warning(
+                    "%d message(s) were being sent when a sender stopped: outcome unknown, not resent",
+                    recovered,
+                )
+            result.unknown += recovered
+            stale = drop_stale_outbox(session, due_before=now - self.grace)
+        for key in stale:
+            log.info("dropped %s: not sent within the grace period", key)
+        result.dropped += len(stale)
+        return self._claim(now)
+
+    def _claim(self, now: datetime) -> list[int]:
+        with transaction(self.open_session) as session:
+            rows = claim_due_outbox(session, now=now, lease=self.lease, limit=self.batch)
+            return [row.id for row in rows if row.id is not None]
+
+    def _start(self, outbox_id: int, now: datetime) -> tuple[Outbox, Reply | None]:
+        """Render the row and mark it `sending`, in one committed transaction."""
+        with transaction(self.open_session) as session:
+            row = session.get(Outbox, outbox_id)
+            assert row is not None
+            reply = self.render(session, row, now)
+            row.state = OutboxState.SENDING if reply is not None else OutboxState.DROPPED
+            row.attempts += 1
+            if reply is None:
+                row.last_error = "nothing left to say"
+            session.add(row)
+            return row, reply
+
+    def _finish(
+        self,
+        outbox_id: int,
+        state: OutboxState,
+        *,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        with transaction(self.open_session) as session:
+            row = session.get(Outbox, outbox_id)
+            assert row is not None
+            row.state = state
+            row.last_error = error[:500] if error else None
+            if state == OutboxState.SENT:
+                row.sent_at = now
+            if retry_at is not None:
+                row.due_at, row.claimed_until = retry_at, None
+            session.add(row)
+
+    async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
+        row, reply = await asyncio.to_thread(self._start, outbox_id, now)
+        if reply is None:
+            result.dropped += 1
+            return
+        try:
+            await self.sender.send(channel=row.channel, chat_id=row.chat_id, reply=reply)
+        except TemporaryFailure as error:
+            if row.attempts >= self.max_attempts:
+                await asyncio.to_thread(
+                    self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
+                )
+                result.failed += 1
+                log.error("%s failed %d times; giving up: %s", row.key, row.attempts, error)
+                return
+            retry_at = now + retry_delay(row.attempts)
+            await asyncio.to_thread(
+                self._finish,
+                outbox_id,
+                OutboxState.PENDING,
+                now=now,
+                error=str(error),
+                retry_at=retry_at,
+            )
+            result.retried += 1
+        except PermanentFailure as error:
+            await asyncio.to_thread(
+                self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
+            )
+            result.failed += 1
+            log.warning("%s cannot be delivered: %s", row.key, error)
+        except OutcomeUnknown as error:
+            await asyncio.to_thread(
+                self._finish, outbox_id, OutboxState.UNKNOWN, now=now, error=str(error)
+            )
+            result.unknown += 1
+        else:
+            await asyncio.to_thread(self._finish, outbox_id, OutboxState.SENT, now=now)
+            result.sent += 1

@@ -1,0 +1,265 @@
+"""Planning reminders, overdue nudges and escalations into the outbox.
+
+The planner looks at what should have been sent by now (and what is due soon), and writes one
+outbox row per (what, whom, which occurrence) under a unique key; writing the same row twice
+does nothing, so planning may run as often as it likes, in as many processes as it likes. An
+occurrence older than the grace period is not planned at all: nobody gets yesterday's reminder
+at 3 a.m. after an outage (the skip is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models.enums import Cycle, OutboxState, Role, Status
+from models.queries import insert_ignoring_conflict
+from models.tables import (
+    Assignment,
+    ChannelAccount,
+    Officer,
+    Outbox,
+    Report,
+    Task,
+)
+from reminders.calendar import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    days_before: tuple[int, ...] = (7, 3, 1, 0)  # working days before the deadline; 0: its morning
+    overdue_nudges: int = 3  # daily, on the working days after the deadline
+    grace: timedelta = timedelta(hours=2)  # later than this, an occurrence is skipped
+    horizon: timedelta = timedelta(hours=12)  # plan this far ahead
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One message that should go out at `due_at`."""
+
+    key: str
+    kind: str  # "reminder", "overdue", "escalation", "digest"
+    due_at: datetime
+    account: ChannelAccount
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpenAssignment:
+    assignment: Assignment
+    task: Task
+    reported_in_period: bool
+
+
+def period_of(cycle: Cycle, day: date) -> tuple[date, date]:
+    """The reporting period of a periodic task that contains `day` (first and last day)."""
+    if cycle == Cycle.WEEKLY:
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    if cycle == Cycle.MONTHLY:
+        start = day.replace(day=1)
+    else:
+        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    months = 1 if cycle == Cycle.MONTHLY else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return start, date(start.year + year, month + 1, 1) - timedelta(days=1)
+
+
+def due_date(item: OpenAssignment, calendar: WorkCalendar, today: date) -> date | None:
+    """The date the unit must have reported by: the task's deadline, or for a periodic task the
+    last working day of the current period; None when this period is already reported."""
+    if item.task.cycle == Cycle.ONCE:
+        return item.task.deadline
+    if item.reported_in_period:
+        return None
+    _start, end = period_of(item.task.cycle, today)
+    return min(calendar.working_day_on_or_before(end), item.task.deadline)
+
+
+class Planner:
+    def __init__(self, *, calendar: WorkCalendar, policy: ReminderPolicy) -> None:
+        self.calendar = calendar
+        self.policy = policy
+
+    def plan(self, session: Session, *, now: datetime) -> int:
+        """Write the outbox rows due between `now - grace` and `now + horizon`; returns how many
+        were new."""
+        today = now.astimezone(self.calendar.zone).date()
+        written = 0
+        for occurrence in self.occurrences(session, now=now, today=today):
+            if occurrence.due_at < now - self.policy.grace:
+                log.info(
+                    "skipped %s: due %s, more than the grace period ago",
+                    occurrence.key,
+                    occurrence.due_at.isoformat(),
+                )
+                continue
+            if occurrence.due_at > now + self.policy.horizon:
+                continue
+            written += insert_ignoring_conflict(
+                session,
+                Outbox,
+                key=occurrence.key,
+                channel=occurrence.account.channel,
+                chat_id=occurrence.account.external_id,
+                due_at=occurrence.due_at,
+                payload={
+                    "kind": occurrence.kind,
+                    "account_id": occurrence.account.id,
+                    **occurrence.payload,
+                },
+                state=OutboxState.PENDING,
+                attempts=0,
+                created_at=now,
+            )
+        return written
+
+    def occurrences(self, session: Session, *, now: datetime, today: date) -> Iterator[Occurrence]:
+        """Every reminder, nudge and escalation of the open assignments around today."""
+        officers, leads = _contacts(session)
+        for item in open_assignments(session, today=today, zone=self.calendar.zone):
+            due = due_date(item, self.calendar, today)
+            if due is None:
+                continue
+            assignment_id = item.assignment.id
+            unit_id = item.assignment.unit_id
+            payload: dict[str, Any] = {"assignment_id": assignment_id, "due": due.isoformat()}
+            if item.task.cycle != Cycle.ONCE:
+                payload["period_start"] = period_of(item.task.cycle, today)[0].isoformat()
+            for days in self.policy.days_before:
+                moment = self.calendar.latest_working_moment(
+                    self.calendar.morning_of(self.calendar.working_days_before(due, days))
+                )
+                for account in officers.get(unit_id, []):
+                    yield Occurrence(
+                        f"reminder:{assignment_id}:{account.id}:{days}:{due}",
+                        "reminder",
+                        moment,
+                        account,
+                        {**payload, "days_before": days},
+                    )
+            for nudge in range(1, self.policy.overdue_nudges + 1):
+                moment = self.calendar.morning_of(self.calendar.working_days_after(due, nudge))
+                for account in officers.get(unit_id, []):
+                    yield Occurrence(
+                        f"overdue:{assignment_id}:{account.id}:{nudge}:{due}",
+                        "overdue",
+                        moment,
+                        account,
+                        {**payload, "nudge": nudge},
+                    )
+            escalation = self.calendar.morning_of(
+                self.calendar.working_days_after(due, self.policy.overdue_nudges + 1)
+            )
+            for account in leads.get(unit_id, []):
+                yield Occurrence(
+                    f"escalation:{assignment_id}:{account.id}:{due}",
+                    "escalation",
+                    escalation,
+                    account,
+                    payload,
+                )
+
+
+def open_assignments(session: Session, *, today: date, zone: ZoneInfo) -> list[OpenAssignment]:
+    """Assignments not done, with whether a periodic one has a report in its current period."""
+    rows = session.exec(
+        select(Assignment, Task)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(col(Assignment.status) != Status.DONE)
+    ).all()
+    periodic_starts = {
+        cycle: period_of(cycle, today)[0]
+        for cycle in (Cycle.WEEKLY, Cycle.MONTHLY, Cycle.QUARTERLY)
+    }
+    earliest = min(periodic_starts.values())
+    # One query for the latest report time of every assignment reported since the earliest start.
+    recent = dict(
+        session.exec(
+            select(Report.assignment_id, sa.func.max(Report.created_at))
+            .where(col(Report.created_at) >= datetime.combine(earliest, time(), tzinfo=zone))
+            .group_by(col(Report.assignment_id))
+        ).all()
+    )
+    result = []
+    for assignment, task in rows:
+        reported = False
+        if task.cycle != Cycle.ONCE and assignment.id in recent:
+            reported = (
+                _as_utc(recent[assignment.id]).astimezone(zone).date()
+                >= periodic_starts[task.cycle]
+            )
+        result.append(
+            OpenAssignment(assignment=assignment, task=task, reported_in_period=reported)
+        )
+    return result
+
+
+def _contacts(
+    session: Session,
+) -> tuple[dict[int, list[ChannelAccount]], dict[int, list[ChannelAccount]]]:
+    """Per unit, the reachable chat account each officer used last: (officers, leads)."""
+    rows = session.exec(
+        select(Officer, ChannelAccount)
+        .join(ChannelAccount, col(ChannelAccount.officer_id) == Officer.id)
+        .where(col(Officer.active), col(ChannelAccount.unreachable_since).is_(None))
+        .order_by(col(ChannelAccount.last_seen_at).desc())
+    ).all()
+    chosen: dict[int, ChannelAccount] = {}
+    roles: dict[int, Officer] = {}
+    for officer, account in rows:
+        assert officer.id is not None
+        if officer.id not in chosen:
+            chosen[officer.id], roles[officer.id] = account, officer
+    officers: dict[int, list[ChannelAccount]] = {}
+    leads: dict[int, list[ChannelAccount]] = {}
+    for officer_id, account in chosen.items():
+        officer = roles[officer_id]
+        target = (
+            leads
+            if officer.role == Role.LEAD
+            else officers
+            if officer.role == Role.OFFICER
+            else None
+        )
+        if target is not None:
+            target.setdefault(officer.unit_id, []).append(account)
+    return officers, leads
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # An aggregate (MAX) skips the column type, so SQLite hands back a naive UTC datetime.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+SNOOZABLE = ("reminder", "overdue", "snooze")
+
+
+def snooze_reminder(
+    session: Session, *, row: Outbox, now: datetime, calendar: WorkCalendar
+) -> Outbox:
+    """The same reminder again on the next working morning (once per reminder and day)."""
+    due_at = calendar.next_working_morning(now)
+    key = f"snooze:{row.key.removeprefix('snooze:').split('@')[0]}@{due_at.date().isoformat()}"
+    insert_ignoring_conflict(
+        session,
+        Outbox,
+        key=key,
+        channel=row.channel,
+        chat_id=row.chat_id,
+        due_at=due_at,
+        payload={**row.payload, "kind": "snooze"},
+        state=OutboxState.PENDING,
+        attempts=0,
+        created_at=now,
+    )
+    return session.exec(select(Outbox).where(Outbox.key == key)).one()
