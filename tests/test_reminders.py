@@ -1,0 +1,306 @@
+"""Reminders, escalations and the outbox, on a controlled clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlmodel import select
+
+from models.db import SessionFactory, transaction
+from models.enums import OutboxState
+from models.messages import Reply
+from models.tables import Outbox
+from reminders.calendar import WorkCalendar
+from reminders.messages import render_notice
+from reminders.outbox import OutboxSender, PermanentFailure, TemporaryFailure
+from reminders.planning import Planner, ReminderPolicy
+from tests.conftest import Province, add_task, rows
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+CALENDAR = WorkCalendar(ZONE)
+
+
+def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=ZONE)
+
+
+def planner(**policy: object) -> Planner:
+    return Planner(calendar=CALENDAR, policy=ReminderPolicy(**policy))  # type: ignore[arg-type]
+
+
+def test_working_days_know_tet_weekends_and_swapped_saturdays() -> None:
+    assert not CALENDAR.is_working_day(date(2027, 2, 6)), "first day of Tết (a Saturday anyway)"
+    assert not CALENDAR.is_working_day(date(2026, 2, 17)), "first day of Tết 2026, a Tuesday"
+    assert not CALENDAR.is_working_day(date(2026, 11, 29)), "a Sunday"
+    assert CALENDAR.is_working_day(date(2026, 11, 23))
+    swapped = WorkCalendar(
+        ZONE, working_saturdays=[date(2026, 11, 28)], extra_days_off=[date(2026, 11, 27)]
+    )
+    assert swapped.is_working_day(date(2026, 11, 28))
+    assert not swapped.is_working_day(date(2026, 11, 27))
+    sunday_night = at(date(2026, 11, 29), 21)
+    assert CALENDAR.latest_working_moment(sunday_night) == at(date(2026, 11, 27))
+
+
+@pytest.fixture
+def linked(chat_as):  # type: ignore[no-untyped-def]
+    """Thu Hà (officer) and Tuấn (lead) of Phường Hạ Long have chat accounts."""
+    return chat_as("Nguyễn Thu Hà"), chat_as("Lê Minh Tuấn")
+
+
+def occurrences(
+    open_session: SessionFactory, now: datetime, code: str
+) -> list[tuple[str, datetime]]:
+    """(kind-offset, due) of every occurrence planned for `code` at Phường Hạ Long."""
+    from models.tables import Assignment, Task, Unit
+
+    with open_session() as session:
+        assignment_id = session.exec(
+            select(Assignment.id)
+            .join(Task, Task.id == Assignment.task_id)  # type: ignore[arg-type]
+            .join(Unit, Unit.id == Assignment.unit_id)  # type: ignore[arg-type]
+            .where(Task.code == code, Unit.name == "Phường Hạ Long")
+        ).one()
+        today = now.astimezone(ZONE).date()
+        return sorted(
+            (f"{o.kind}-{o.payload.get('days_before', o.payload.get('nudge', ''))}", o.due_at)
+            for o in planner().occurrences(session, now=now, today=today)
+            if o.payload["assignment_id"] == assignment_id
+        )
+
+
+def test_the_exact_schedule_of_a_task_due_in_10_days(
+    linked, open_session, province: Province
+) -> None:
+    now = at(date(2026, 11, 23), 8, 30)
+    with transaction(open_session) as session:
+        add_task(
+            session,
+            province,
+            code="NV-10",
+            title="Ban hành quy chế",
+            deadline=date(2026, 12, 3),
+            unit_names=["Phường Hạ Long"],
+        )
+    schedule = occurrences(open_session, now, "NV-10")
+    assert schedule == [
+        ("escalation-", at(date(2026, 12, 9))),
+        ("overdue-1", at(date(2026, 12, 4))),
+        ("overdue-2", at(date(2026, 12, 7))),
+        ("overdue-3", at(date(2026, 12, 8))),
+        ("reminder-0", at(date(2026, 12, 3))),
+        ("reminder-1", at(date(2026, 12, 2))),
+        ("reminder-3", at(date(2026, 11, 30))),
+        (
+            "reminder-7",
+            at(date(2026, 11, 23)),
+        ),  # 24/11 is a holiday, so 7 working days go back to the 23rd
+    ]
+
+
+def test_no_reminder_on_a_sunday_or_on_tet(linked, open_session, province: Province) -> None:
+    with transaction(open_session) as session:
+        add_task(
+            session,
+            province,
+            code="NV-11",
+            title="Báo cáo quý I",
+            deadline=date(2027, 2, 11),
+            unit_names=["Phường Hạ Long"],
+        )
+    schedule = occurrences(open_session, at(date(2027, 1, 20)), "NV-11")
+    for _kind, moment in schedule:
+        local = moment.astimezone(ZONE)
+        assert CALENDAR.is_working_day(local.date()), local
+        assert local.time() == time(8, 0)
+    assert ("reminder-1", at(date(2027, 2, 3))) in schedule, "the working day before Tết"
+
+
+@pytest.fixture
+def busy_monday(linked, open_session, province: Province) -> int:
+    """Five more tasks due 3/12, so their 7-day reminders all fall on Monday 23/11."""
+    with transaction(open_session) as session:
+        for n in range(5):
+            add_task(
+                session,
+                province,
+                code=f"KH-{n}",
+                title=f"Kế hoạch chuyên đề {n}",
+                deadline=date(2026, 12, 3),
+                unit_names=["Phường Hạ Long"],
+            )
+    return 6  # and NV-01's third overdue nudge
+
+
+def run_planner(open_session: SessionFactory, now: datetime, **policy: object) -> int:
+    with transaction(open_session) as session:
+        return planner(**policy).plan(session, now=now)
+
+
+def test_planning_twice_writes_each_reminder_once(linked, open_session) -> None:
+    now = at(date(2026, 11, 23), 8, 5)
+    first = run_planner(open_session, now)
+    assert first > 0
+    assert run_planner(open_session, now) == 0
+    assert run_planner(open_session, now + timedelta(minutes=1)) == 0
+    keys = [row.key for row in rows(open_session, Outbox)]
+    assert len(keys) == len(set(keys)) == first
+
+
+def test_coming_back_after_downtime_sends_no_stale_burst(linked, open_session) -> None:
+    # NV-01 (deadline 18/11) and NV-03 (3/12) had reminders and nudges while the bot was down.
+    now = at(date(2026, 12, 3), 15)  # 7 hours after the morning reminder of NV-03's deadline day
+    run_planner(open_session, now)
+    planned = rows(open_session, Outbox)
+    assert all(row.due_at >= now - timedelta(hours=2) for row in planned), [r.key for r in planned]
+
+
+class Recorder:
+    """A channel that records what it is asked to send; it can fail on purpose."""
+
+    def __init__(
+        self, fail: dict[int, Exception] | None = None, crash_after: int | None = None
+    ) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.calls = 0
+        self.fail = fail or {}
+        self.crash_after = crash_after
+
+    async def send(self, *, channel: str, chat_id: str, reply: Reply) -> None:
+        self.calls += 1
+        if self.crash_after is not None and self.calls > self.crash_after:
+            raise KeyboardInterrupt  # the process is killed in the middle of a send
+        if self.calls in self.fail:
+            raise self.fail[self.calls]
+        await asyncio.sleep(0)
+        self.sent.append((chat_id, reply.text))
+
+
+def outbox_sender(
+    open_session: SessionFactory, recorder: Recorder, **options: object
+) -> OutboxSender:
+    return OutboxSender(
+        open_session=open_session,
+        sender=recorder,
+        render=lambda session, row, now: render_notice(session, row, now, calendar=CALENDAR),
+        grace=timedelta(hours=2),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_reminders_are_sent_once_with_report_and_snooze_buttons(linked, open_session) -> None:
+    ha, _lead = linked
+    now = at(date(2026, 11, 23), 8, 1)
+    run_planner(open_session, now)
+    recorder = Recorder()
+    result = asyncio.run(outbox_sender(open_session, recorder).send_due(now=now))
+    assert result.sent == len(recorder.sent) > 0
+    assert all(chat == ha.name for chat, _text in recorder.sent)
+    texts = "\n".join(text for _chat, text in recorder.sent)
+    assert "🔴 Quá hạn: NV-01" in texts
+    assert asyncio.run(outbox_sender(open_session, recorder).send_due(now=now)).sent == 0
+    assert all(row.state == OutboxState.SENT for row in rows(open_session, Outbox))
+
+
+def test_escalation_goes_to_the_unit_lead_after_the_nudges(linked, open_session) -> None:
+    _ha, lead = linked
+    # NV-01 was due 18/11: nudges on 19, 20 and 23/11, then (24/11 being a holiday) escalation.
+    now = at(date(2026, 11, 25), 8, 1)
+    run_planner(open_session, now)
+    recorder = Recorder()
+    asyncio.run(outbox_sender(open_session, recorder).send_due(now=now))
+    escalations = [text for chat, text in recorder.sent if chat == lead.name]
+    assert escalations, recorder.sent
+    assert "Phường Hạ Long chưa hoàn thành NV-01" in escalations[0]
+
+
+def test_snooze_moves_a_reminder_to_the_next_working_morning(linked, open_session) -> None:
+    ha, _lead = linked
+    now = at(date(2026, 11, 23), 8, 1)
+    run_planner(open_session, now)
+    asyncio.run(outbox_sender(open_session, Recorder()).send_due(now=now))
+    reminder = next(r for r in rows(open_session, Outbox) if r.payload["kind"] == "overdue")
+    ha.now = now + timedelta(minutes=5)
+    ha.send(choice=f"snooze:{reminder.id}")
+    assert "25/11/2026" in ha.text, "24/11 is a public holiday"
+    [snoozed] = [r for r in rows(open_session, Outbox) if r.key.startswith("snooze:")]
+    assert snoozed.due_at == at(date(2026, 11, 25))
+    assert snoozed.chat_id == ha.name
+    tuan = linked[1]
+    tuan.send(choice=f"snooze:{reminder.id}")
+    assert "không phải của bạn" in tuan.text, "nobody snoozes someone else's reminder"
+
+
+def test_reporting_from_a_reminder_and_done_tasks_are_not_reminded(linked, open_session) -> None:
+    ha, _lead = linked
+    now = at(date(2026, 11, 23), 8, 1)
+    run_planner(open_session, now)
+    ha.say("/baocao NV-01 100% Đã ban hành kế hoạch")
+    recorder = Recorder()
+    result = asyncio.run(outbox_sender(open_session, recorder).send_due(now=now))
+    assert not any("NV-01" in text for _chat, text in recorder.sent)
+    assert result.dropped >= 1
+
+
+def test_failures_are_retried_recorded_or_left_unknown(busy_monday, open_session) -> None:
+    now = at(date(2026, 11, 23), 8, 1)
+    run_planner(open_session, now)
+    total = len(rows(open_session, Outbox))
+    assert total == busy_monday
+    recorder = Recorder(fail={1: TemporaryFailure("429"), 2: PermanentFailure("blocked")})
+    result = asyncio.run(outbox_sender(open_session, recorder).send_due(now=now))
+    assert (result.retried, result.failed, result.sent) == (1, 1, total - 2)
+    later = now + timedelta(minutes=2)
+    again = asyncio.run(outbox_sender(open_session, recorder).send_due(now=later))
+    assert again.sent == 1, "the temporary failure went out on the retry"
+    states = sorted(row.state for row in rows(open_session, Outbox))
+    assert states.count(OutboxState.FAILED) == 1
+
+
+def test_a_sender_killed_mid_batch_delivers_the_rest_without_duplicates(
+    busy_monday, open_session
+) -> None:
+    now = at(date(2026, 11, 23), 8, 1)
+    run_planner(open_session, now)
+    total = len(rows(open_session, Outbox))
+    assert total >= 4
+    dying = Recorder(crash_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(outbox_sender(open_session, dying).send_due(now=now))
+    assert len(dying.sent) == 2
+    restarted = Recorder()
+    after_restart = now + timedelta(minutes=6)  # past the dead sender's lease
+    result = asyncio.run(outbox_sender(open_session, restarted).send_due(now=after_restart))
+    assert result.unknown == 1, "the one in flight is not resent"
+    assert len(dying.sent) + len(restarted.sent) == total - 1
+    assert not set(dying.sent) & set(restarted.sent)
+
+
+def test_two_senders_at_once_send_each_message_once(busy_monday, open_session, engine) -> None:
+    now = at(date(2026, 11, 23), 8, 1)
+    run_planner(open_session, now)
+    total = len(rows(open_session, Outbox))
+    first, second = Recorder(), Recorder()
+
+    async def both() -> None:
+        await asyncio.gather(
+            outbox_sender(open_session, first, batch=1).send_due(now=now),
+            outbox_sender(open_session, second, batch=1).send_due(now=now),
+        )
+
+    asyncio.run(both())
+    delivered = first.sent + second.sent
+    assert len(delivered) == total
+    assert len(set(delivered)) == total
+
+
+def test_the_scheduler_clock_can_be_frozen_for_planning(linked, open_session) -> None:
+    with time_machine.travel(at(date(2026, 11, 29), 21), tick=False):  # Sunday night
+        now = datetime.now(ZONE)
+        run_planner(open_session, now)
+        due_now = [r for r in rows(open_session, Outbox) if r.due_at <= now]
+        assert due_now == [], "nothing is due on a Sunday night"
