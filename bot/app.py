@@ -11,6 +11,7 @@ from bot.settings import Settings
 from handlers.context import HandlerConfig
 from locales import Translator
 from models.db import SessionFactory, make_engine, migrate, session_factory
+from reminders.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,15 @@ def build_app(settings: Settings, *, migrate_schema: bool = True) -> App:
     engine = make_engine(settings.database_url)
     if migrate_schema:
         migrate(engine)
+    calendar = WorkCalendar(
+        settings.zone,
+        morning=settings.workday_start,
+        closing=settings.workday_end,
+        extra_days_off=settings.extra_days_off,
+        working_saturdays=settings.working_saturdays,
+    )
     config = HandlerConfig(
+        calendar=calendar,
         zone=settings.zone,
         default_language=settings.locale,
         invite_ttl=timedelta(days=settings.invite_ttl_days),

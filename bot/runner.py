@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 import uvicorn
 from aiogram import Bot
 
 from bot.app import App
+from bot.channels.delivery import ChannelSender
 from bot.channels.rate_limit import RateLimiter, RateLimits
 from bot.channels.telegram import (
     ALLOWED_UPDATES,
@@ -23,9 +25,34 @@ from bot.channels.telegram import (
 from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError, require_telegram_token
 from bot.web import build_web_app, telegram_webhook
+from reminders.outbox import OutboxSender
+from reminders.planning import Planner, ReminderPolicy
+from reminders.render import OutboxRenderer
+from reminders.scheduler import ReminderService, Schedule, build_scheduler
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
+
+
+def reminder_service(app: App, sender: ChannelSender) -> ReminderService:
+    """Planner and outbox sender, from the settings."""
+    settings = app.settings
+    grace = timedelta(minutes=settings.reminder_grace_minutes)
+    planner = Planner(
+        calendar=app.config.calendar,
+        policy=ReminderPolicy(
+            days_before=tuple(settings.reminder_days_before),
+            overdue_nudges=settings.overdue_nudges,
+            grace=grace,
+        ),
+    )
+    outbox = OutboxSender(
+        open_session=app.open_session,
+        sender=sender,
+        grace=grace,
+        render=OutboxRenderer(calendar=app.config.calendar, language=settings.locale),
+    )
+    return ReminderService(open_session=app.open_session, planner=planner, outbox=outbox)
 
 
 def rate_limits(settings: Settings) -> RateLimits:
@@ -68,6 +95,15 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
         chat_of=chat_of_update,
     )
     worker = asyncio.create_task(inbox.run())
+    scheduler = build_scheduler(
+        reminder_service(app, ChannelSender({CHANNEL: channel})),
+        schedule=Schedule(
+            interval_seconds=settings.reminder_interval_seconds,
+            digest_days=settings.digest_days,
+            digest_time=settings.digest_time,
+        ),
+        zone=settings.zone,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -80,6 +116,8 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
             "Telegram bot @%s starting (%s)", me.username, "webhook" if webhook else "long polling"
         )
         await channel.register_commands()
+        if settings.scheduler_enabled:
+            scheduler.start()
         if webhook:
             web = build_web_app([telegram_webhook(inbox, secret)])
             server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
@@ -88,6 +126,8 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
             await bot.delete_webhook(drop_pending_updates=False)
             await _poll_until(stop, bot, inbox, settings.telegram_polling_timeout)
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(inbox.drain(), DRAIN_SECONDS)
         worker.cancel()

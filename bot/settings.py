@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +40,32 @@ class Settings(BaseSettings):
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     telegram_group_per_minute: int = Field(default=20, ge=1)
     telegram_global_per_second: int = Field(default=30, ge=1)
+
+    # Reminders, escalations and digests. Several workers may share a database: the outbox keeps
+    # them from sending twice, but the scheduler can be switched off on some of them.
+    scheduler_enabled: bool = True
+    reminder_days_before: list[int] = Field(default=[7, 3, 1, 0])  # working days; 0: that morning
+    overdue_nudges: int = Field(default=3, ge=0, le=20)  # daily, then the unit lead is told
+    reminder_grace_minutes: int = Field(default=120, ge=1)  # later than this: skipped, not sent
+    reminder_interval_seconds: int = Field(default=60, ge=1)
+    digest_days: str = Field(
+        default="mon,thu",
+        pattern=r"^(mon|tue|wed|thu|fri|sat|sun)(,(mon|tue|wed|thu|fri|sat|sun))*$",
+    )
+    digest_time: time = time(8, 0)
+    workday_start: time = time(8, 0)
+    workday_end: time = time(17, 0)
+    extra_days_off: list[date] = Field(default_factory=list)  # e.g. ["2026-12-31"]
+    working_saturdays: list[date] = Field(
+        default_factory=list
+    )  # Saturdays swapped into working days
+
+    @field_validator("reminder_days_before")
+    @classmethod
+    def _days_are_sensible(cls, value: list[int]) -> list[int]:
+        if any(day < 0 or day > 60 for day in value):
+            raise ValueError("working days before the deadline, each from 0 to 60")
+        return sorted(set(value), reverse=True)
 
     @field_validator("timezone")
     @classmethod

@@ -19,6 +19,7 @@ from handlers import (
     quick_report,
     reminder_actions,
     report,
+    secretariat,
     tasks,
 )
 from handlers.choices import (
@@ -79,6 +80,10 @@ OFFICER_COMMANDS: dict[str, CommandHandler] = {
     "sua": correction.correct_command,
     "groupcode": groups.group_code,
     "manhom": groups.group_code,
+    "digest": secretariat.digest,
+    "tonghop": secretariat.digest,
+    "export": secretariat.export,
+    "xuatfile": secretariat.export,
 }
 
 # What the bot answers in a group chat; every other command points to the private chat.
@@ -87,6 +92,8 @@ GROUP_COMMANDS: dict[str, CommandHandler] = {
     "ketnoi": groups.bind,
     "help": general.show_help,
     "trogiup": general.show_help,
+    "digest": secretariat.digest,
+    "tonghop": secretariat.digest,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -47,8 +48,10 @@ def _style_header(row: tuple[object, ...]) -> None:
         cell.fill = PatternFill("solid", fgColor="1F4E79")  # type: ignore[attr-defined]
 
 
-def write_export(session: Session, path: Path, *, today: date, translator: Translator) -> int:
-    """Write the workbook to `path`; returns the number of assignment rows."""
+def write_export(
+    session: Session, target: Path | BinaryIO, *, today: date, translator: Translator
+) -> int:
+    """Write the workbook to a path or a file object; returns the number of assignment rows."""
     _ = translator
     rows = export_rows(session, today=today)
     workbook = Workbook()
@@ -108,8 +111,9 @@ def write_export(session: Session, path: Path, *, today: date, translator: Trans
     for cell in summary[summary.max_row]:
         cell.font = Font(bold=True)
     summary.column_dimensions["A"].width = 18
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    if isinstance(target, Path):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(target)
     return len(rows)
 
 

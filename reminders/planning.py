@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.enums import Cycle, OutboxState, Role, Status
+from models.enums import Cycle, GroupPurpose, OutboxState, Role, Status
 from models.queries import insert_ignoring_conflict
 from models.tables import (
     Assignment,
     ChannelAccount,
+    GroupBinding,
     Officer,
     Outbox,
     Report,
@@ -263,3 +264,26 @@ def snooze_reminder(
         created_at=now,
     )
     return session.exec(select(Outbox).where(Outbox.key == key)).one()
+
+
+def queue_digests(session: Session, *, now: datetime) -> int:
+    """One digest row for every bound group at this digest time (once, however often called)."""
+    written = 0
+    for group in session.exec(select(GroupBinding)).all():
+        key = f"digest:{group.channel}:{group.chat_id}:{now.replace(second=0, microsecond=0).isoformat()}"
+        written += insert_ignoring_conflict(
+            session,
+            Outbox,
+            key=key,
+            channel=group.channel,
+            chat_id=group.chat_id,
+            due_at=now,
+            payload={
+                "kind": "digest",
+                "unit_id": group.unit_id if group.purpose == GroupPurpose.UNIT else None,
+            },
+            state=OutboxState.PENDING,
+            attempts=0,
+            created_at=now,
+        )
+    return written

@@ -43,6 +43,7 @@ class BotProcess:
             "BOT_TELEGRAM_POLLING_TIMEOUT": "1",
             "BOT_TELEGRAM_REQUEST_TIMEOUT": "5",
             "BOT_TELEGRAM_PER_CHAT_INTERVAL": "0.01",
+            "BOT_SCHEDULER_ENABLED": "false",  # reminders depend on the clock: their own tests
             **{f"BOT_{k.upper()}": v for k, v in settings.items()},
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -367,3 +367,45 @@ def test_the_bot_survives_a_locked_database_without_losing_updates(
         database.execute("COMMIT")
         database.close()
     fake.wait_for_text(HA, "Nhiệm vụ của Phường Hạ Long", timeout=30)
+
+
+def test_reminders_and_digests_reach_telegram(
+    start_bot, fake, invite_for, open_session, province: Province
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    long_ago = datetime.now(UTC).date() - timedelta(days=12)
+    with transaction(open_session) as session:
+        add_task(
+            session,
+            province,
+            code="QH-01",
+            title="Nộp báo cáo quý",
+            deadline=long_ago,
+            unit_names=["Phường Hạ Long"],
+        )
+    bot = start_bot(
+        scheduler_enabled="true",
+        reminder_interval_seconds="1",
+        overdue_nudges="1",
+        reminder_days_before="[]",
+        reminder_grace_minutes=str(60 * 24 * 30),
+    )
+    link(fake, invite_for, "Nguyễn Thu Hà", HA)
+    nudge = fake.wait_for_text(HA, "🔴 Quá hạn: QH-01", timeout=30)
+    assert "Vui lòng báo cáo" in nudge
+    fake.push(button_update(fake, HA, "Báo cáo ngay"))
+    fake.wait_for_text(HA, "QH-01 · Nộp báo cáo quý")
+
+    link(fake, invite_for, "Đỗ Quốc Anh", LAN)
+    fake.push(text_update(LAN, "/manhom"))
+    code = fake.wait_for_text(LAN, "Mã nhóm của Cơ quan thường trực").split(": ")[1].split()[0]
+    fake.push(text_update(LAN, f"/bind {code}", chat_id=GROUP, name="Quốc Anh"))
+    fake.wait_for_text(GROUP, "đây là nhóm của Cơ quan thường trực")
+    fake.push(text_update(LAN, "/tonghop", chat_id=GROUP))
+    digest = fake.wait_for_text(GROUP, "TỔNG HỢP TIẾN ĐỘ")
+    assert "Nhiệm vụ hoàn thành: 0/6" in digest
+    fake.wait_for(lambda: fake.sent("sendPhoto", chat_id=GROUP), what="the chart")
+    fake.push(text_update(LAN, "/xuatfile"))
+    fake.wait_for(lambda: fake.sent("sendDocument", chat_id=LAN), what="the spreadsheet")
+    assert bot.stop() == 0

@@ -63,6 +63,7 @@ from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Attachment, Choice, Inbound, Reply
 from models.queries import mark_unreachable
+from reminders.outbox import OutcomeUnknown, PermanentFailure, TemporaryFailure
 
 CHANNEL = "telegram"
 MESSAGE_LIMIT = 4096
@@ -319,10 +320,28 @@ class TelegramChannel:
                 chat_id=chat_id, text=part, reply_markup=keyboard(reply.choices) if last else None
             )
         for attachment in reply.attachments:
-            await self.bot.send_photo(
-                chat_id=chat_id,
-                photo=BufferedInputFile(attachment.data, filename=attachment.file_name),
-            )
+            upload = BufferedInputFile(attachment.data, filename=attachment.file_name)
+            if attachment.kind == "photo":
+                await self.bot.send_photo(chat_id=chat_id, photo=upload)
+            else:
+                await self.bot.send_document(chat_id=chat_id, document=upload)
+
+    async def send_notice(self, chat_id: str, reply: Reply) -> None:
+        """A reminder or digest from the outbox; failures in the outbox's terms."""
+        try:
+            await self.send(chat_id, reply)
+        except (TelegramRetryAfter, TelegramServerError) as error:
+            raise TemporaryFailure(f"Telegram: {type(error).__name__}") from None
+        except TelegramNetworkError as error:
+            # The request may have reached Telegram: do not send it again blindly.
+            raise OutcomeUnknown(f"Telegram: {type(error).__name__}") from None
+        except TelegramForbiddenError:
+            await asyncio.to_thread(self._mark_unreachable, chat_id)
+            raise PermanentFailure(
+                "Telegram: the bot was blocked or removed from the chat"
+            ) from None
+        except TelegramBadRequest as error:
+            raise PermanentFailure(f"Telegram refused it: {error.message}") from None
 
     async def _edit(self, message: Message, reply: Reply) -> bool:
         if len(reply.text) > MESSAGE_LIMIT or reply.attachments:

@@ -1,0 +1,96 @@
+"""APScheduler 3 drives the outbox: a short interval job plans and sends; cron jobs queue the
+digests. Every job is idempotent (unique outbox keys), so a missed or doubled run does no harm."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from models.db import SessionFactory, transaction
+from reminders.outbox import OutboxSender, SendResult
+from reminders.planning import Planner, queue_digests
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    interval_seconds: int = 60
+    digest_days: str = "mon,thu"  # cron day_of_week
+    digest_time: time = time(8, 0)
+
+
+class ReminderService:
+    """Plans and sends; the scheduler calls it, and so can a test or a command."""
+
+    def __init__(
+        self,
+        *,
+        open_session: SessionFactory,
+        planner: Planner,
+        outbox: OutboxSender,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.open_session = open_session
+        self.planner = planner
+        self.outbox = outbox
+        self.clock = clock
+        self._lock = asyncio.Lock()
+
+    async def tick(self) -> SendResult:
+        """Plan what is due around now, then send what is due."""
+        async with self._lock:  # one tick at a time in this process; other processes: claims
+            now = self.clock()
+            planned = await asyncio.to_thread(self._plan, now)
+            result = await self.outbox.send_due(now=now)
+            if planned or result.sent or result.failed or result.dropped:
+                log.info("reminders: %d planned, %s", planned, result)
+            return result
+
+    def _plan(self, now: datetime) -> int:
+        with transaction(self.open_session) as session:
+            return self.planner.plan(session, now=now)
+
+    async def digests(self) -> SendResult:
+        """Queue this digest time's digests for every bound group, and send them."""
+        now = self.clock()
+        with transaction(self.open_session) as session:
+            queued = queue_digests(session, now=now)
+        log.info("digests: %d queued", queued)
+        return await self.tick()
+
+
+def build_scheduler(
+    service: ReminderService, *, schedule: Schedule, zone: object
+) -> AsyncIOScheduler:
+    """The scheduler (not started) with the planning/sending job and the digest cron job."""
+    scheduler = AsyncIOScheduler(timezone=zone)
+    scheduler.add_job(
+        service.tick,
+        "interval",
+        seconds=schedule.interval_seconds,
+        id="reminders",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        service.digests,
+        CronTrigger(
+            day_of_week=schedule.digest_days,
+            hour=schedule.digest_time.hour,
+            minute=schedule.digest_time.minute,
+            timezone=zone,
+        ),
+        id="digests",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    return scheduler
