@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,11 +30,24 @@ from models.tables import (
 
 def insert_ignoring_conflict(session: Session, table: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same key exists; True if this call inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing()
-    result = session.execute(statement)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
+    statement: sa.Executable
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            postgresql.insert(target)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(sa.literal_column("1"))
+        )
+    else:
+        statement = (
+            sqlite.insert(target)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(sa.literal_column("1"))
+        )
+    # RETURNING says whether a row went in; a row count is not reported by every driver here.
+    return session.connection().execute(statement).first() is not None
 
 
 def record_delivery(session: Session, *, channel: str, delivery_id: str, at: datetime) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from models.db import make_engine
@@ -26,6 +28,7 @@ class Bot:
         self.url = os.environ.get("BOT_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'bot.db'}"
         self.cwd = tmp_path
         self.env = {**os.environ, "BOT_DATABASE_URL": self.url, "BOT_LOCALE": "vi"}
+        self.engine: Engine
 
     def run(
         self,
@@ -49,18 +52,20 @@ class Bot:
         return result
 
     def session(self) -> Session:
-        return Session(make_engine(self.url))
+        return Session(self.engine)
 
 
 @pytest.fixture
-def bot(tmp_path: Path) -> Bot:
+def bot(tmp_path: Path) -> Iterator[Bot]:
     bot = Bot(tmp_path)
+    bot.engine = make_engine(bot.url)
     if bot.url.startswith("postgresql"):
         import sqlalchemy as sa
 
-        with make_engine(bot.url).begin() as connection:
+        with bot.engine.begin() as connection:
             connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    return bot
+    yield bot
+    bot.engine.dispose()
 
 
 def fill_tasks(path: Path, header: list[str], rows: list[list[object]]) -> Path:
