@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.choices import SET_LANGUAGE, main_menu
 from handlers.context import Context
 from locales import LANGUAGES, N_
-from models.enums import ChatKind
+from models.enums import ChatKind, Role
 from models.messages import Choice, Reply
 
 # The command menu a messenger shows next to the text box (Telegram's setMyCommands).
@@ -42,6 +42,15 @@ def help_text(ctx: Context) -> str:
             _("/huy or /cancel: stop what you are doing (nothing is saved)"),
             _("/lang en or /lang vi: change the language"),
             _("/start CODE: link this chat with the invite code from the secretariat"),
+            _("/tonghop or /digest: the progress digest with its chart"),
+            *(
+                [
+                    _("/xuatfile or /export: the figures as a spreadsheet (secretariat)"),
+                    _("/manhom [UNIT] or /groupcode: a code to bind a group chat (secretariat)"),
+                ]
+                if ctx.has_role(Role.SECRETARIAT, Role.ADMIN)
+                else []
+            ),
         ]
     )
 

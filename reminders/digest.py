@@ -153,7 +153,9 @@ def digest_text(figures: DigestFigures, _: Translator) -> str:
             done=figures.count(Status.DONE),
             total=figures.assignments,
         ),
-        " · ".join(f"{STATUS_ICONS[s]} {_(STATUS_LABELS[s])}: {figures.count(s)}" for s in Status),
+        " · ".join(
+            f"{STATUS_ICONS[s]} {_(STATUS_LABELS[s])}: {figures.count(s)}" for s in CHART_ORDER
+        ),
         "",
         _(
             "Units that reported this week (since {date}): {reported}/{total}",
@@ -191,6 +193,7 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+CHART_ORDER = (Status.DONE, Status.IN_PROGRESS, Status.WAITING, Status.NOT_STARTED, Status.OVERDUE)
 CHART_COLOURS = {
     Status.DONE: "#2e7d32",
     Status.IN_PROGRESS: "#1565c0",

@@ -304,3 +304,50 @@ def test_the_scheduler_clock_can_be_frozen_for_planning(linked, open_session) ->
         run_planner(open_session, now)
         due_now = [r for r in rows(open_session, Outbox) if r.due_at <= now]
         assert due_now == [], "nothing is due on a Sunday night"
+
+
+def test_periodic_tasks_are_reminded_until_reported_this_period(linked, open_session) -> None:
+    ha, _lead = linked
+    # NV-03 is monthly: November's report is due on the last working day, Monday 30/11.
+    schedule = occurrences(open_session, at(date(2026, 11, 25), 8, 1), "NV-03")
+    assert ("reminder-3", at(date(2026, 11, 25))) in schedule
+    assert ("reminder-0", at(date(2026, 11, 30))) in schedule
+    ha.say("/baocao NV-03 30% Đã họp triển khai")
+    assert occurrences(open_session, at(date(2026, 11, 25), 8, 1), "NV-03") == [], (
+        "reported this month"
+    )
+    december = occurrences(open_session, at(date(2026, 12, 1), 8, 1), "NV-03")
+    assert ("reminder-0", at(date(2026, 12, 3))) in december, (
+        "December's period ends at the task's deadline"
+    )
+
+
+def test_the_scheduler_runs_planning_often_and_digests_on_monday_and_thursday_mornings(
+    linked, open_session
+) -> None:
+    from reminders.scheduler import ReminderService, Schedule, build_scheduler
+
+    clock = [at(date(2026, 11, 23), 8, 1)]
+    recorder = Recorder()
+    service = ReminderService(
+        open_session=open_session,
+        planner=planner(),
+        outbox=outbox_sender(open_session, recorder),
+        clock=lambda: clock[0],
+    )
+    scheduler = build_scheduler(service, schedule=Schedule(interval_seconds=60), zone=ZONE)
+    digests = scheduler.get_job("digests")
+    assert digests is not None
+    assert digests.trigger.get_next_fire_time(None, at(date(2026, 11, 23), 8, 30)) == at(
+        date(2026, 11, 26)
+    )
+    assert digests.trigger.get_next_fire_time(None, at(date(2026, 11, 26), 9)) == at(
+        date(2026, 11, 30)
+    )
+    reminders = scheduler.get_job("reminders")
+    assert reminders is not None
+    assert reminders.trigger.interval == timedelta(seconds=60)
+
+    result = asyncio.run(service.tick())
+    assert result.sent == len(recorder.sent) > 0
+    assert asyncio.run(service.tick()).sent == 0, "a second run sends nothing twice"

@@ -49,8 +49,10 @@ class ConsoleChat:
         stdin: TextIO = sys.stdin,
         stdout: TextIO = sys.stdout,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        downloads: Path = Path("data/received"),
     ) -> None:
         self.user = user
+        self.downloads = downloads
         self.open_session = open_session
         self.config = config
         self.stdin = stdin
@@ -117,6 +119,13 @@ class ConsoleChat:
             self.language = replies[-1].language
         return replies
 
+    def _keep(self, attachment: Attachment) -> Path:
+        """A file the bot sent (chart, spreadsheet), saved where the person can open it."""
+        self.downloads.mkdir(parents=True, exist_ok=True)
+        path = self.downloads / Path(attachment.file_name).name
+        path.write_bytes(attachment.data)
+        return path
+
     def notice(self, text: str) -> None:
         """A message from the terminal itself, not the bot; the last menu stays as it was."""
         self.stdout.write(f"{text}\n\n")
@@ -130,6 +139,8 @@ class ConsoleChat:
         for reply in replies:
             menu = numbered_menu.render(reply)
             self.stdout.write(menu.text + "\n\n")
+            for attachment in reply.attachments:
+                self.stdout.write(f"📎 {self._keep(attachment)}\n\n")
         self.stdout.flush()
         numbered_menu.remember(
             self.open_session, channel=CHANNEL, chat_id=self.user, menu=menu, at=self.clock()
