@@ -1,4 +1,5 @@
-"""`python -m bot run`: the Telegram bot, by long polling (default) or behind a webhook."""
+"""`python -m bot run`: the bot on Telegram and/or Zalo, by long polling (default) or behind
+webhooks, with the reminder scheduler."""
 
 from __future__ import annotations
 
@@ -6,25 +7,22 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import uvicorn
 from aiogram import Bot
+from starlette.routing import Route
 
 from bot.app import App
-from bot.channels.delivery import ChannelSender
+from bot.channels import telegram, zalo
+from bot.channels.delivery import ChannelSender, NoticeChannel
 from bot.channels.rate_limit import RateLimiter, RateLimits
-from bot.channels.telegram import (
-    ALLOWED_UPDATES,
-    CHANNEL,
-    TelegramChannel,
-    chat_of_update,
-    make_bot,
-    poll,
-)
 from bot.inbox import Inbox
-from bot.settings import Settings, SettingsError, require_telegram_token
-from bot.web import build_web_app, telegram_webhook
+from bot.settings import Settings, SettingsError, require_telegram_token, require_zalo_token
+from bot.web import build_web_app, public_media, telegram_webhook, zalo_webhook
 from reminders.outbox import OutboxSender
 from reminders.planning import Planner, ReminderPolicy
 from reminders.render import OutboxRenderer
@@ -32,6 +30,20 @@ from reminders.scheduler import ReminderService, Schedule, build_scheduler
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
+
+
+@dataclass
+class Running:
+    """What the channels contribute: their senders, inboxes, webhook routes, pollers, clean-ups."""
+
+    senders: dict[str, NoticeChannel] = field(default_factory=dict)
+    inboxes: list[Inbox] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    pollers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
+        default_factory=list
+    )
+    startups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def reminder_service(app: App, sender: ChannelSender) -> ReminderService:
@@ -71,32 +83,126 @@ def webhook_secret(settings: Settings) -> str:
     return settings.webhook_secret.get_secret_value()
 
 
-async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None:
-    """Serve Telegram until SIGINT/SIGTERM; updates go through the inbox either way."""
+def zalo_webhook_secret(settings: Settings) -> str:
+    if settings.zalo_webhook_secret is None:
+        raise SettingsError(
+            "BOT_ZALO_WEBHOOK_SECRET: required for the Zalo webhook (a long random string)"
+        )
+    return settings.zalo_webhook_secret.get_secret_value()
+
+
+def _with_telegram(app: App, running: Running, *, webhook: bool) -> None:
     settings = app.settings
     token = require_telegram_token(settings)
-    secret = webhook_secret(settings) if webhook else ""
-    bot = make_bot(
+    bot = telegram.make_bot(
         token=token,
         api_base=settings.telegram_api_base,
         limiter=RateLimiter(rate_limits(settings)),
         request_timeout=settings.telegram_request_timeout,
     )
-    channel = TelegramChannel(
+    channel = telegram.TelegramChannel(
         bot=bot,
         open_session=app.open_session,
         config=app.config,
         typing_after=settings.telegram_typing_after,
     )
     inbox = Inbox(
-        channel=CHANNEL,
+        channel=telegram.CHANNEL,
         open_session=app.open_session,
         process=channel.process,
-        chat_of=chat_of_update,
+        chat_of=telegram.chat_of_update,
     )
-    worker = asyncio.create_task(inbox.run())
+    running.senders[telegram.CHANNEL] = channel
+    running.inboxes.append(inbox)
+
+    async def start() -> None:
+        me = await bot.get_me()
+        log.info(
+            "Telegram bot @%s starting (%s)", me.username, "webhook" if webhook else "long polling"
+        )
+        await channel.register_commands()
+        if not webhook:
+            await bot.delete_webhook(drop_pending_updates=False)
+
+    running.startups.append(start)
+    running.closers.append(bot.session.close)
+    if webhook:
+        running.routes.append(telegram_webhook(inbox, webhook_secret(settings)))
+    else:
+        running.pollers.append(
+            lambda stop: telegram.poll(
+                bot, inbox, polling_timeout=settings.telegram_polling_timeout, stop=stop
+            )
+        )
+
+
+def _with_zalo(app: App, running: Running, *, webhook: bool) -> None:
+    settings = app.settings
+    client = zalo.ZaloClient(
+        token=require_zalo_token(settings),
+        api_base=settings.zalo_api_base,
+        timeout=settings.zalo_request_timeout,
+    )
+    limiter = RateLimiter(
+        RateLimits(
+            per_chat_interval=settings.zalo_per_chat_interval,
+            global_per_second=settings.zalo_global_per_second,
+        )
+    )
+    channel = zalo.ZaloChannel(
+        client=client,
+        open_session=app.open_session,
+        config=app.config,
+        limiter=limiter,
+        public_base_url=settings.public_base_url,
+    )
+    inbox = Inbox(
+        channel=zalo.CHANNEL,
+        open_session=app.open_session,
+        process=channel.process,
+        chat_of=zalo.chat_of_update,
+    )
+    running.senders[zalo.CHANNEL] = channel
+    running.inboxes.append(inbox)
+
+    async def start() -> None:
+        me = await client.call("getMe")
+        log.info(
+            "Zalo bot %s starting (%s)",
+            (me or {}).get("account_name") or (me or {}).get("display_name") or "",
+            "webhook" if webhook else "long polling",
+        )
+
+    running.startups.append(start)
+    running.closers.append(client.close)
+    if webhook:
+        running.routes.append(zalo_webhook(inbox, zalo_webhook_secret(settings)))
+    else:
+        running.pollers.append(
+            lambda stop: zalo.poll(
+                client, inbox, polling_timeout=settings.zalo_polling_timeout, stop=stop
+            )
+        )
+
+
+async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
+    """Serve every configured messenger until SIGINT/SIGTERM; updates go through the inboxes."""
+    settings = app.settings
+    if settings.telegram_token is None and settings.zalo_token is None:
+        raise SettingsError(
+            "BOT_TELEGRAM_TOKEN or BOT_ZALO_TOKEN: set at least one to run the bot"
+        )
+    running = Running()
+    if settings.telegram_token is not None:
+        _with_telegram(app, running, webhook=webhook)
+    if settings.zalo_token is not None:
+        _with_zalo(app, running, webhook=webhook)
+    if settings.public_base_url:
+        running.routes.append(public_media(app.open_session))
+
+    workers = [asyncio.create_task(inbox.run()) for inbox in running.inboxes]
     scheduler = build_scheduler(
-        reminder_service(app, ChannelSender({CHANNEL: channel})),
+        reminder_service(app, ChannelSender(running.senders)),
         schedule=Schedule(
             interval_seconds=settings.reminder_interval_seconds,
             digest_days=settings.digest_days,
@@ -111,53 +217,76 @@ async def run_telegram(app: App, *, webhook: bool, host: str, port: int) -> None
         # the clean-up below still runs and the process exits 0.
         loop.add_signal_handler(sig, stop.set)
     try:
-        me = await bot.get_me()
-        log.info(
-            "Telegram bot @%s starting (%s)", me.username, "webhook" if webhook else "long polling"
-        )
-        await channel.register_commands()
+        for start in running.startups:
+            await start()
         if settings.scheduler_enabled:
             scheduler.start()
-        if webhook:
-            web = build_web_app([telegram_webhook(inbox, secret)])
-            server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
-            await server.serve()
-        else:
-            await bot.delete_webhook(drop_pending_updates=False)
-            await _poll_until(stop, bot, inbox, settings.telegram_polling_timeout)
+        await _serve_until(stop, running, host=host, port=port)
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        await _shut_down(running, workers)
+        log.info("bot stopped")
+
+
+async def _serve_until(stop: asyncio.Event, running: Running, *, host: str, port: int) -> None:
+    """Poll and/or serve webhooks until `stop` is set."""
+    pollers = [asyncio.create_task(poller(stop)) for poller in running.pollers]
+    if running.routes:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                build_web_app(running.routes), host=host, port=port, log_level="warning"
+            )
+        )
+        serving = asyncio.create_task(server.serve())
+        await stop.wait()
+        server.should_exit = True
+        await serving
+    else:
+        await stop.wait()
+    for task in pollers:
+        task.cancel()
+    await asyncio.gather(*pollers, return_exceptions=True)
+
+
+async def _shut_down(running: Running, workers: list[asyncio.Task[None]]) -> None:
+    """Let updates being handled finish (for a while), then close the clients."""
+    for inbox in running.inboxes:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(inbox.drain(), DRAIN_SECONDS)
+    for worker in workers:
         worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-        await bot.session.close()
-        log.info("Telegram bot stopped")
-
-
-async def _poll_until(stop: asyncio.Event, bot: Bot, inbox: Inbox, polling_timeout: int) -> None:
-    poller = asyncio.create_task(poll(bot, inbox, polling_timeout=polling_timeout, stop=stop))
-    await stop.wait()
-    poller.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await poller
+    await asyncio.gather(*workers, return_exceptions=True)
+    for close in running.closers:
+        await close()
 
 
 async def set_telegram_webhook(settings: Settings, url: str) -> None:
     """Register `url` (ending in /telegram/webhook) with Telegram, with the secret header."""
-    bot = make_bot(
+    bot = telegram.make_bot(
         token=require_telegram_token(settings),
         api_base=settings.telegram_api_base,
         limiter=RateLimiter(rate_limits(settings)),
     )
     try:
         await bot.set_webhook(
-            url=url, secret_token=webhook_secret(settings), allowed_updates=ALLOWED_UPDATES
+            url=url,
+            secret_token=webhook_secret(settings),
+            allowed_updates=telegram.ALLOWED_UPDATES,
         )
     finally:
         await bot.session.close()
+
+
+async def set_zalo_webhook(settings: Settings, url: str) -> None:
+    """Register `url` (ending in /zalo/webhook) with Zalo, with its secret token."""
+    client = zalo.ZaloClient(token=require_zalo_token(settings), api_base=settings.zalo_api_base)
+    try:
+        await client.call(
+            "setWebhook", {"url": url, "secret_token": zalo_webhook_secret(settings)}
+        )
+    finally:
+        await client.close()
 
 
 async def telegram_username(settings: Settings) -> str | None:
@@ -166,7 +295,7 @@ async def telegram_username(settings: Settings) -> str | None:
         return settings.telegram_username.lstrip("@")
     if settings.telegram_token is None:
         return None
-    bot = make_bot(
+    bot: Bot = telegram.make_bot(
         token=require_telegram_token(settings),
         api_base=settings.telegram_api_base,
         limiter=RateLimiter(rate_limits(settings)),

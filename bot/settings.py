@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     telegram_group_per_minute: int = Field(default=20, ge=1)
     telegram_global_per_second: int = Field(default=30, ge=1)
 
+    # Zalo (Zalo Bot Platform): token in the URL path, so it is scrubbed from logs and errors.
+    zalo_token: SecretStr | None = None
+    zalo_api_base: str = Field(
+        default="https://bot-api.zaloplatforms.com", pattern=r"^https?://\S+$"
+    )
+    zalo_webhook_secret: SecretStr | None = None
+    zalo_polling_timeout: int = Field(default=30, ge=1, le=60)
+    zalo_request_timeout: float = Field(default=30.0, gt=0, le=300)
+    zalo_per_chat_interval: float = Field(default=1.0, ge=0)
+    zalo_global_per_second: int = Field(default=10, ge=1)
+    # Where this bot is reachable from outside (https://…): Zalo takes photos only by URL.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
     # Reminders, escalations and digests. Several workers may share a database: the outbox keeps
     # them from sending twice, but the scheduler can be switched off on some of them.
     scheduler_enabled: bool = True
@@ -119,3 +132,11 @@ def require_telegram_token(settings: Settings) -> str:
             "BOT_TELEGRAM_TOKEN: required for Telegram (create a bot with @BotFather)"
         )
     return settings.telegram_token.get_secret_value().strip()
+
+
+def require_zalo_token(settings: Settings) -> str:
+    if settings.zalo_token is None or not settings.zalo_token.get_secret_value().strip():
+        raise SettingsError(
+            "BOT_ZALO_TOKEN: required for Zalo (create a bot on the Zalo Bot Platform)"
+        )
+    return settings.zalo_token.get_secret_value().strip()

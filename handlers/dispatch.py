@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from handlers import (
+    accounts,
     correction,
     general,
     groups,
@@ -80,6 +81,10 @@ OFFICER_COMMANDS: dict[str, CommandHandler] = {
     "sua": correction.correct_command,
     "groupcode": groups.group_code,
     "manhom": groups.group_code,
+    "linkcode": accounts.link_code,
+    "lienket": accounts.link_code,
+    "channel": accounts.choose_channel,
+    "kenh": accounts.choose_channel,
     "digest": secretariat.digest,
     "tonghop": secretariat.digest,
     "export": secretariat.export,
@@ -216,6 +221,8 @@ def _start_from_button(ctx: Context, data: str) -> list[Reply] | None:
     }
     if data in simple:
         return simple[data](ctx, "")
+    if data.startswith(accounts.SET_CHANNEL):
+        return accounts.choose_channel(ctx, data)
     if data.startswith(SNOOZE_REMINDER):
         return reminder_actions.snooze(ctx, data.removeprefix(SNOOZE_REMINDER))
     for prefix in (REPORT_ASSIGNMENT, CORRECT_ASSIGNMENT):

@@ -43,6 +43,7 @@ def help_text(ctx: Context) -> str:
             _("/lang en or /lang vi: change the language"),
             _("/start CODE: link this chat with the invite code from the secretariat"),
             _("/tonghop or /digest: the progress digest with its chart"),
+            _("/lienket: use Zalo and Telegram both; /kenh: where reminders go"),
             *(
                 [
                     _("/xuatfile or /export: the figures as a spreadsheet (secretariat)"),

@@ -42,6 +42,8 @@ class Officer(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     role: Role = Field(sa_type=enum_column(Role))
     active: bool = True
+    # Where reminders go when the officer has accounts on several messengers (None: last used).
+    preferred_channel: str | None = Field(default=None, max_length=20)
     created_at: datetime = _created()
 
 
@@ -231,3 +233,13 @@ class InboxUpdate(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     received_at: datetime = _created()
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class PublicMedia(SQLModel, table=True):
+    """An image served at a public URL, for messengers that take photos only by URL (Zalo)."""
+
+    id: str = Field(primary_key=True, max_length=64)  # unguessable
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

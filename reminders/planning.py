@@ -208,7 +208,8 @@ def open_assignments(session: Session, *, today: date, zone: ZoneInfo) -> list[O
 def _contacts(
     session: Session,
 ) -> tuple[dict[int, list[ChannelAccount]], dict[int, list[ChannelAccount]]]:
-    """Per unit, the reachable chat account each officer used last: (officers, leads)."""
+    """Per unit, each officer's reachable chat account on their preferred messenger, else the one
+    used last: (officers, leads)."""
     rows = session.exec(
         select(Officer, ChannelAccount)
         .join(ChannelAccount, col(ChannelAccount.officer_id) == Officer.id)
@@ -217,9 +218,12 @@ def _contacts(
     ).all()
     chosen: dict[int, ChannelAccount] = {}
     roles: dict[int, Officer] = {}
-    for officer, account in rows:
+    for officer, account in rows:  # newest first: the first seen is the one used last
         assert officer.id is not None
-        if officer.id not in chosen:
+        preferred = officer.preferred_channel == account.channel
+        if officer.id not in chosen or (
+            preferred and chosen[officer.id].channel != account.channel
+        ):
             chosen[officer.id], roles[officer.id] = account, officer
     officers: dict[int, list[ChannelAccount]] = {}
     leads: dict[int, list[ChannelAccount]] = {}

@@ -36,4 +36,13 @@ class OutboxRenderer:
                 since=since,
                 unit_id=row.payload.get("unit_id"),
             )
+        if row.payload.get("kind") == "zalo_quota":
+            _ = Translator(self.language, self.calendar.zone)
+            return Reply(
+                text=_(
+                    "⚠️ The Zalo bot has used up its message quota ({detail}). Reminders to Zalo wait and are retried; officers can still report on Telegram.",
+                    detail=row.payload.get("description", ""),
+                ),
+                language=_.language,
+            )
         return render_notice(session, row, now, calendar=self.calendar)

@@ -1,0 +1,352 @@
+"""The Zalo channel (Zalo Bot Platform, over httpx): it only translates.
+
+Zalo has no buttons, no editing and a 2,000-character limit: replies go as text with a numbered
+menu (the same rendering as the terminal), a typed number maps back to its option, long text is
+cut on line boundaries. getUpdates returns one update at a time, with no update id: deliveries
+are told apart by message id. The token sits in the URL path, so it is scrubbed from every error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
+
+from bot.channels import numbered_menu
+from bot.channels.rate_limit import RateLimiter
+from bot.channels.text_split import split_text
+from bot.inbox import Inbox
+from handlers.context import HandlerConfig
+from handlers.dispatch import handle
+from models.db import SessionFactory, transaction
+from models.enums import ChatKind, GroupPurpose
+from models.messages import Attachment, Inbound, Reply
+from models.queries import insert_ignoring_conflict
+from models.tables import GroupBinding, Outbox, PublicMedia
+from reminders.outbox import OutcomeUnknown, PermanentFailure, TemporaryFailure
+
+CHANNEL = "zalo"
+MESSAGE_LIMIT = 2000
+NOTHING_NEW = 408
+QUOTA_EXCEEDED = 429
+MEDIA_PATH = "/media"
+MEDIA_LIFETIME = timedelta(days=7)
+
+log = logging.getLogger(__name__)
+
+
+class ZaloError(Exception):
+    """Zalo answered `ok: false`."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"Zalo error {code}: {description}")
+        self.code = code
+        self.description = description
+
+
+class ZaloNetworkError(Exception):
+    """No answer from Zalo (the message says what happened, without the token)."""
+
+
+class ZaloClient:
+    """The Bot API methods we use, with the token kept out of every message."""
+
+    def __init__(self, *, token: str, api_base: str, timeout: float = 30.0) -> None:
+        self._token = token
+        self._base = api_base.rstrip("/")
+        self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***")
+
+    async def call(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        request_timeout: float | None = None,
+    ) -> Any:
+        """POST `params` as JSON; the result, or `ZaloError` from the envelope (not the HTTP
+        status, which Zalo does not use consistently)."""
+        url = f"{self._base}/bot{self._token}/{method}"
+        try:
+            response = await self._http.post(
+                url, json=params or {}, timeout=request_timeout or httpx.USE_CLIENT_DEFAULT
+            )
+            envelope = response.json()
+        except httpx.HTTPError as error:
+            raise ZaloNetworkError(
+                self._scrub(f"{method}: {type(error).__name__}: {error}")
+            ) from None
+        except ValueError:
+            raise ZaloError(response.status_code, f"{method}: the answer was not JSON") from None
+        if not isinstance(envelope, dict) or not envelope.get("ok"):
+            body = envelope if isinstance(envelope, dict) else {}
+            raise ZaloError(
+                int(body.get("error_code") or response.status_code),
+                self._scrub(str(body.get("description", ""))),
+            )
+        return envelope.get("result")
+
+    async def download(self, url: str, *, limit: int) -> bytes:
+        """An image the user sent (Zalo gives a URL); empty when larger than `limit`."""
+        try:
+            async with self._http.stream("GET", url) as response:
+                response.raise_for_status()
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        return b""
+                return bytes(data)
+        except httpx.HTTPError as error:
+            log.warning("could not download a Zalo image: %s", self._scrub(type(error).__name__))
+            return b""
+
+
+def unwrap(payload: dict[str, Any]) -> dict[str, Any]:
+    """An update, whether it came bare or wrapped as `{"ok": true, "result": …}`."""
+    if "result" in payload and isinstance(payload["result"], dict) and "event_name" not in payload:
+        return dict(payload["result"])
+    return payload
+
+
+def message_id_of(payload: dict[str, Any]) -> str | None:
+    message = unwrap(payload).get("message") or {}
+    value = message.get("message_id")
+    return str(value) if value is not None else None
+
+
+def chat_of_update(payload: dict[str, Any]) -> str:
+    message = unwrap(payload).get("message") or {}
+    return str((message.get("chat") or {}).get("id", "?"))
+
+
+class ZaloChannel:
+    """Translates between Zalo and the conversations in `handlers`."""
+
+    def __init__(
+        self,
+        *,
+        client: ZaloClient,
+        open_session: SessionFactory,
+        config: HandlerConfig,
+        limiter: RateLimiter,
+        public_base_url: str | None = None,
+    ) -> None:
+        self.client = client
+        self.open_session = open_session
+        self.config = config
+        self.limiter = limiter
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+
+    # ---- inbound ----------------------------------------------------------------------------
+
+    async def process(self, payload: dict[str, Any]) -> None:
+        """Handle one stored update (the inbox calls this)."""
+        update = unwrap(payload)
+        message = update.get("message") or {}
+        sender = message.get("from") or {}
+        chat = message.get("chat") or {}
+        if sender.get("is_bot") or not chat.get("id") or not sender.get("id"):
+            return
+        chat_id = str(chat["id"])
+        event = str(update.get("event_name", ""))
+        text = str(message.get("text") or message.get("caption") or "")
+        attachments: tuple[Attachment, ...] = ()
+        if event == "message.image.received":
+            attachments = await self._image(message)
+        choice = None
+        if not attachments:
+            choice = await asyncio.to_thread(
+                numbered_menu.chosen,
+                self.open_session,
+                channel=CHANNEL,
+                chat_id=chat_id,
+                text=text,
+            )
+        inbound = Inbound(
+            channel=CHANNEL,
+            chat_id=chat_id,
+            chat_kind=ChatKind.GROUP
+            if str(chat.get("chat_type", "")).upper() == "GROUP"
+            else ChatKind.PRIVATE,
+            sender_id=str(sender["id"]),
+            sender_name=str(sender.get("display_name") or sender.get("name") or ""),
+            text="" if choice else text,
+            choice=choice,
+            attachments=attachments,
+            delivery_id=str(message.get("message_id")),
+            received_at=_received_at(message),
+        )
+        replies = await asyncio.to_thread(
+            handle, inbound, open_session=self.open_session, config=self.config
+        )
+        if replies:
+            await self.deliver(chat_id, replies)
+
+    async def _image(self, message: dict[str, Any]) -> tuple[Attachment, ...]:
+        url = message.get("photo") or message.get("photo_url")
+        if not url:
+            return ()
+        data = await self.client.download(str(url), limit=self.config.evidence_max_bytes)
+        name = f"zalo_{message.get('message_id', 'image')}.jpg"
+        return (Attachment(kind="photo", file_name=name, content_type="image/jpeg", data=data),)
+
+    # ---- outbound ---------------------------------------------------------------------------
+
+    async def deliver(self, chat_id: str, replies: list[Reply]) -> None:
+        """Each reply as text with its numbered menu; the last menu is the one numbers pick from."""
+        menu = numbered_menu.RenderedMenu(text="", numbered=[])
+        for reply in replies:
+            menu = numbered_menu.render(reply)
+            await self._send_text(chat_id, menu.text)
+            await self._send_photos(chat_id, reply)
+        await asyncio.to_thread(
+            numbered_menu.remember,
+            self.open_session,
+            channel=CHANNEL,
+            chat_id=chat_id,
+            menu=menu,
+            at=datetime.now(UTC),
+        )
+
+    async def _send_text(self, chat_id: str, text: str) -> None:
+        for part in split_text(text, MESSAGE_LIMIT):
+            await self._call_paced(chat_id, "sendMessage", {"chat_id": chat_id, "text": part})
+
+    async def _send_photos(self, chat_id: str, reply: Reply) -> None:
+        """Photos go by public URL only; without BOT_PUBLIC_BASE_URL the text stands alone."""
+        if self.public_base_url is None:
+            return
+        for attachment in reply.attachments:
+            if attachment.kind != "photo":
+                continue
+            url = await asyncio.to_thread(self._publish, attachment)
+            await self._call_paced(
+                chat_id,
+                "sendPhoto",
+                {"chat_id": chat_id, "photo": url, "caption": attachment.file_name},
+            )
+
+    def _publish(self, attachment: Attachment) -> str:
+        media_id = secrets.token_urlsafe(24)
+        now = datetime.now(UTC)
+        extension = mimetypes.guess_extension(attachment.content_type) or ""
+        with transaction(self.open_session) as session:
+            session.add(
+                PublicMedia(
+                    id=media_id,
+                    content_type=attachment.content_type,
+                    data=attachment.data,
+                    created_at=now,
+                    expires_at=now + MEDIA_LIFETIME,
+                )
+            )
+        return f"{self.public_base_url}{MEDIA_PATH}/{media_id}{extension}"
+
+    async def _call_paced(self, chat_id: str, method: str, params: dict[str, Any]) -> Any:
+        async with self.limiter.slot(chat_id, group=False):
+            return await self.client.call(method, params)
+
+    async def send_notice(self, chat_id: str, reply: Reply) -> None:
+        """A reminder or digest from the outbox; failures in the outbox's terms. A digest is kept
+        compact: the free plan has a small monthly quota."""
+        try:
+            await self.deliver(chat_id, [reply])
+        except ZaloError as error:
+            if error.code == QUOTA_EXCEEDED:
+                await asyncio.to_thread(self._report_quota, error.description)
+                raise TemporaryFailure(f"Zalo quota exceeded: {error.description}") from None
+            if error.code >= 500:
+                raise TemporaryFailure(str(error)) from None
+            raise PermanentFailure(str(error)) from None
+        except ZaloNetworkError as error:
+            raise OutcomeUnknown(str(error)) from None
+
+    def _report_quota(self, description: str) -> None:
+        """Tell the secretariat (on its other messengers), once a day, that Zalo's quota is spent."""
+        now = datetime.now(UTC)
+        try:
+            with transaction(self.open_session) as session:
+                groups = session.exec(
+                    select(GroupBinding).where(
+                        GroupBinding.purpose == GroupPurpose.SECRETARIAT,
+                        GroupBinding.channel != CHANNEL,
+                    )
+                ).all()
+                for group in groups:
+                    insert_ignoring_conflict(
+                        session,
+                        Outbox,
+                        key=f"zalo-quota:{group.channel}:{group.chat_id}:{now.date().isoformat()}",
+                        channel=group.channel,
+                        chat_id=group.chat_id,
+                        due_at=now,
+                        payload={"kind": "zalo_quota", "description": description[:200]},
+                        created_at=now,
+                    )
+        except SQLAlchemyError:
+            log.exception("could not record the Zalo quota warning")
+        log.error("Zalo quota exceeded (%s): messages wait and are retried later", description)
+
+
+def _received_at(message: dict[str, Any]) -> datetime:
+    millis = message.get("date")
+    if isinstance(millis, int | float) and millis > 0:
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return datetime.now(UTC)
+
+
+async def poll(
+    client: ZaloClient, inbox: Inbox, *, polling_timeout: int, stop: asyncio.Event
+) -> None:
+    """Long polling: one update per call; 408 means nothing new."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            update = await client.call(
+                "getUpdates",
+                {"timeout": str(polling_timeout)},
+                request_timeout=polling_timeout + 15,
+            )
+            failures = 0
+        except ZaloError as error:
+            if error.code == NOTHING_NEW:
+                continue
+            failures += 1
+            await _pause(f"getUpdates refused ({error.code})", failures)
+            continue
+        except ZaloNetworkError as error:
+            failures += 1
+            await _pause(str(error), failures)
+            continue
+        if not isinstance(update, dict):
+            continue
+        delivery_id = message_id_of(update)
+        if delivery_id is None:
+            log.info("Zalo update without a message id ignored: %s", update.get("event_name"))
+            continue
+        while True:
+            try:
+                await inbox.put(delivery_id, update)
+                break
+            except SQLAlchemyError as error:
+                failures += 1
+                await _pause(f"could not store a Zalo update ({type(error).__name__})", failures)
+
+
+async def _pause(reason: str, failures: int) -> None:
+    delay = min(30.0, 0.5 * 2 ** (failures - 1))
+    log.warning("Zalo: %s; again in %.1fs", reason, delay)
+    await asyncio.sleep(delay)
