@@ -22,10 +22,12 @@ from bot.settings import Settings, SettingsError, load_settings
 from handlers.groups import create_bind_code
 from handlers.onboarding import create_invite
 from handlers.task_import import ImportRejected, import_tasks, write_template
+from locales import LANGUAGES, Translator
 from models.db import transaction
 from models.enums import GroupPurpose, Role, UnitKind
 from models.provinces import UnitDirectory, find_province, load_province_units
 from models.tables import Officer, Unit
+from reminders.export import write_export
 
 cli = typer.Typer(
     add_completion=False,
@@ -305,6 +307,61 @@ def set_webhook(
     except (ZaloError, ZaloNetworkError) as error:
         _fail(f"error: Zalo refused the webhook: {error}")
     typer.echo(url)
+
+
+@cli.command()
+def export(
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsx")],
+    lang: Annotated[
+        str, typer.Option(help="Language of the sheet: vi (the template sent upward) or en")
+    ] = "vi",
+) -> None:
+    """Export one row per assignment with its latest report, and a summary sheet."""
+    app = _app()
+    if lang not in LANGUAGES:
+        _fail(app.translator("Unknown language {lang}; use vi or en.", lang=lang))
+    with transaction(app.open_session) as session:
+        today = _now().astimezone(app.settings.zone).date()
+        sheet_language = Translator(lang, app.settings.zone)
+        count = write_export(session, out, today=today, translator=sheet_language)
+    typer.echo(app.translator("{count} rows written to {path}.", count=count, path=str(out)))
+
+
+@cli.command()
+def chat(
+    user: Annotated[str, typer.Option(help="The chat account to speak as (any name)")],
+) -> None:
+    """Chat with the bot in this terminal, as the chat account USER (piped input works too)."""
+    from bot.channels.console import ConsoleChat
+
+    app = _app()
+    ConsoleChat(
+        user=user.strip()[:64] or "console", open_session=app.open_session, config=app.config
+    ).run()
+
+
+@cli.command()
+def demo(
+    user: Annotated[str, typer.Option(help="The chat account to speak as")] = "demo",
+    database: Annotated[Path, typer.Option(help="SQLite file of the demo")] = Path("data/demo.db"),
+    reset: Annotated[bool, typer.Option(help="Start again from a fresh demo database")] = False,
+) -> None:
+    """Create a demo province (Quảng Ninh, its 54 communes and wards, tasks, officers, reports)
+    and open the terminal chat as an officer who is already linked."""
+    from bot.channels.console import ConsoleChat
+    from bot.demo import seed_demo
+
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    settings = _settings().model_copy(update={"database_url": f"sqlite:///{database}"})
+    app = _app(settings)
+    with transaction(app.open_session) as session:
+        summary = seed_demo(
+            session, now=_now(), zone=app.settings.zone, chat_user=user, link=user == "demo"
+        )
+    typer.echo(summary.describe(app.translator))
+    ConsoleChat(user=user, open_session=app.open_session, config=app.config).run()
 
 
 def main() -> None:
