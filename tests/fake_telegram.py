@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_server import LoopbackServer, wait_for
+
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "telegram" / "api.json"
 # aiogram targets a newer Bot API than the 10.1 page and may still send these (shared/telegram).
 DRIFT_ALLOWED = {"reply_to_message_id", "allow_sending_without_reply", "disable_web_page_preview"}
@@ -158,40 +160,26 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
+        self._server = LoopbackServer(self._routes)
         self._new_update = asyncio.Event()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
 
     # ---- life ------------------------------------------------------------------------------
 
     def start(self) -> FakeTelegram:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        self._server.start()
+        self.port = self._server.port
         return self
 
-    async def _start(self) -> None:
-        app = web.Application(client_max_size=50 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop.close()
+        self._server.stop()
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._server.base
 
     # ---- what tests do ---------------------------------------------------------------------
 
@@ -201,7 +189,7 @@ class FakeTelegram:
         update = {"update_id": next(self._update_ids), **update}
         with self._lock:
             self._updates.extend([update] * copies)
-        self._loop.call_soon_threadsafe(self._new_update.set)
+        self._server.loop.call_soon_threadsafe(self._new_update.set)
         return int(update["update_id"])
 
     def fail(
@@ -240,14 +228,8 @@ class FakeTelegram:
     def wait_for(
         self, predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = ""
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.05)
-        raise AssertionError(
-            f"timed out waiting for {what or predicate}; violations={self.violations}"
+        return wait_for(
+            predicate, timeout=timeout, what=what or str(predicate), violations=self.violations
         )
 
     def wait_for_text(

@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
+from tests.fake_server import LoopbackServer, wait_for
+
 # The parameters each method takes (from the platform's documentation).
 METHODS: dict[str, tuple[set[str], set[str]]] = {  # method: (required, optional)
     "getMe": (set(), set()),
@@ -50,46 +52,32 @@ class FakeZalo:
         self._updates: list[dict[str, Any]] = []
         self._quota_failures = 0
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
+        self._server = LoopbackServer(self._routes)
         self._new_update = asyncio.Event()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
         self._ids = itertools.count(1)
 
     def start(self) -> FakeZalo:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        self._server.start()
+        self.port = self._server.port
         return self
 
-    async def _start(self) -> None:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/bot{token}/{method}", self._api)
         app.router.add_get("/img/{name}", self._image)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop.close()
+        self._server.stop()
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._server.base
 
     # ---- what tests do ---------------------------------------------------------------------
 
     def push(self, update: dict[str, Any], *, copies: int = 1) -> None:
         with self._lock:
             self._updates.extend([update] * copies)
-        self._loop.call_soon_threadsafe(self._new_update.set)
+        self._server.loop.call_soon_threadsafe(self._new_update.set)
 
     def spend_quota(self, count: int) -> None:
         """The next `count` sends answer 429 (quota exceeded)."""
@@ -112,13 +100,9 @@ class FakeZalo:
     def wait_for(
         self, predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = ""
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}; violations={self.violations}")
+        return wait_for(
+            predicate, timeout=timeout, what=what or str(predicate), violations=self.violations
+        )
 
     def wait_for_text(
         self, chat_id: str, part: str, *, after: int = 0, timeout: float = 30.0
