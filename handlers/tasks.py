@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.choices import REPORT_ASSIGNMENT
 from handlers.context import Context
-from models.enums import Status
-from models.labels import STATUS_ICONS, STATUS_LABELS
+from models.enums import Cycle, Status
+from models.labels import CYCLE_LABELS, STATUS_ICONS, STATUS_LABELS
 from models.messages import Choice, Reply
 from models.queries import AssignmentView, unit_assignments
 
@@ -29,9 +29,10 @@ def describe(ctx: Context, view: AssignmentView) -> str:
         when = _(
             "deadline {date}, {days} days left", date=_.date(view.task.deadline), days=days_left
         )
+    cycle = "" if view.task.cycle == Cycle.ONCE else f" · {_(CYCLE_LABELS[view.task.cycle])}"
     return (
         f"{STATUS_ICONS[status]} {view.task.code} · {view.task.title}\n"
-        f"    {_(STATUS_LABELS[status])} · {view.assignment.percent}% · {when}"
+        f"    {_(STATUS_LABELS[status])} · {view.assignment.percent}% · {when}{cycle}"
     )
 
 

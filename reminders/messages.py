@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from locales import Translator
-from models.enums import Status
+from models.enums import Cycle, Status
 from models.labels import STATUS_LABELS
 from models.messages import Choice, Reply
 from models.tables import Assignment, ChannelAccount, Outbox, Task, Unit
@@ -33,7 +33,7 @@ def render_notice(
     assert task is not None
     assert unit is not None
     due = date.fromisoformat(row.payload["due"])
-    if task.cycle.value != "once" and assignment.last_reported_at is not None:
+    if task.cycle != Cycle.ONCE and assignment.last_reported_at is not None:
         reported = assignment.last_reported_at.astimezone(calendar.zone).date()
         if reported >= _period_start(row):
             return None  # reported for this period after the reminder was planned
