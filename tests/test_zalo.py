@@ -362,3 +362,17 @@ def test_the_digest_chart_goes_by_public_url_or_not_at_all(
         assert len(fake.fetched_photos) == 1, "no public URL: the digest goes as text alone"
     finally:
         without.stop()
+
+
+def test_in_a_group_a_mention_then_a_command_is_a_command(
+    zalo_bot, fake, invite_for, open_session
+) -> None:
+    zalo_bot()
+    link(fake, invite_for, "Đỗ Quốc Anh", HA)
+    fake.push(zalo_text(HA, "/manhom"))
+    code = fake.wait_for_text(HA, "Mã nhóm của Cơ quan thường trực").split(": ")[1].split()[0]
+    group = "g-9c8b7a"
+    fake.push(zalo_text(HA, f"@Báo cáo nhiệm vụ /bind {code}", group=group))
+    fake.wait_for_text(group, "đây là nhóm của Cơ quan thường trực")
+    [binding] = rows(open_session, GroupBinding)
+    assert (binding.channel, binding.chat_id) == ("zalo", group)

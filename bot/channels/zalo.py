@@ -163,6 +163,10 @@ class ZaloChannel:
         chat_id = str(chat["id"])
         event = str(update.get("event_name", ""))
         text = str(message.get("text") or message.get("caption") or "")
+        group = str(chat.get("chat_type", "")).upper() == "GROUP"
+        if group and text.startswith("@") and " /" in text:
+            # In groups Zalo only delivers messages that mention the bot: "@Bot name /tonghop".
+            text = text[text.index(" /") + 1 :]
         attachments: tuple[Attachment, ...] = ()
         if event == "message.image.received":
             attachments = await self._image(message)
@@ -178,9 +182,7 @@ class ZaloChannel:
         inbound = Inbound(
             channel=CHANNEL,
             chat_id=chat_id,
-            chat_kind=ChatKind.GROUP
-            if str(chat.get("chat_type", "")).upper() == "GROUP"
-            else ChatKind.PRIVATE,
+            chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
             sender_id=str(sender["id"]),
             sender_name=str(sender.get("display_name") or sender.get("name") or ""),
             text="" if choice else text,
