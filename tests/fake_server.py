@@ -61,3 +61,31 @@ def wait_for(
             return result
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}; violations={violations}")
+
+
+class WaitsForTexts:
+    """`wait_for` and `wait_for_text` for a fake that records the texts each chat was sent."""
+
+    violations: list[str]
+
+    def texts(self, chat_id: Any) -> list[str]:
+        raise NotImplementedError
+
+    def wait_for(
+        self, predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = ""
+    ) -> Any:
+        return wait_for(
+            predicate, timeout=timeout, what=what or str(predicate), violations=self.violations
+        )
+
+    def wait_for_text(
+        self, chat_id: Any, part: str, *, after: int = 0, timeout: float = 30.0
+    ) -> str:
+        """The first text containing `part` among those the chat saw after the first `after`."""
+        return str(
+            self.wait_for(
+                lambda: next((t for t in self.texts(chat_id)[after:] if part in t), None),
+                timeout=timeout,
+                what=f"{part!r} in chat {chat_id}",
+            )
+        )

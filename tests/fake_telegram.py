@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fake_server import LoopbackServer, wait_for
+from tests.fake_server import LoopbackServer, WaitsForTexts
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "telegram" / "api.json"
 # aiogram targets a newer Bot API than the 10.1 page and may still send these (shared/telegram).
@@ -142,7 +142,7 @@ class Fault:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(WaitsForTexts):
     token: str
     username: str = "QuangNinhBaoCaoBot"
     checker: SpecChecker = field(default_factory=lambda: SpecChecker(load_spec()))
@@ -224,25 +224,6 @@ class FakeTelegram:
                 and c.status == 200
                 and str(c.params.get("chat_id")) == str(chat_id)
             ]
-
-    def wait_for(
-        self, predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = ""
-    ) -> Any:
-        return wait_for(
-            predicate, timeout=timeout, what=what or str(predicate), violations=self.violations
-        )
-
-    def wait_for_text(
-        self, chat_id: int, part: str, *, after: int = 0, timeout: float = 30.0
-    ) -> str:
-        """The first text containing `part` among those the chat saw after the first `after`."""
-        return str(
-            self.wait_for(
-                lambda: next((t for t in self.texts(chat_id)[after:] if part in t), None),
-                timeout=timeout,
-                what=f"{part!r} in chat {chat_id}",
-            )
-        )
 
     def button(self, chat_id: int, label_part: str) -> tuple[int, str]:
         """(message_id, callback_data) of the newest button in the chat whose label has `label_part`."""

@@ -9,13 +9,12 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientSession, web
 
-from tests.fake_server import LoopbackServer, wait_for
+from tests.fake_server import LoopbackServer, WaitsForTexts
 
 # The parameters each method takes (from the platform's documentation).
 METHODS: dict[str, tuple[set[str], set[str]]] = {  # method: (required, optional)
@@ -40,7 +39,7 @@ class ZaloCall:
 
 
 @dataclass
-class FakeZalo:
+class FakeZalo(WaitsForTexts):
     token: str
     calls: list[ZaloCall] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -96,24 +95,6 @@ class FakeZalo:
                 for c in self.calls
                 if c.method == "sendMessage" and c.ok and c.params.get("chat_id") == chat_id
             ]
-
-    def wait_for(
-        self, predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = ""
-    ) -> Any:
-        return wait_for(
-            predicate, timeout=timeout, what=what or str(predicate), violations=self.violations
-        )
-
-    def wait_for_text(
-        self, chat_id: str, part: str, *, after: int = 0, timeout: float = 30.0
-    ) -> str:
-        return str(
-            self.wait_for(
-                lambda: next((t for t in self.texts(chat_id)[after:] if part in t), None),
-                timeout=timeout,
-                what=f"{part!r} in {chat_id}",
-            )
-        )
 
     # ---- the API ---------------------------------------------------------------------------
 
