@@ -130,7 +130,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
-    status: int = 200
+    status: int = 0  # 0 while the fake has not answered yet (a hung call)
 
 
 @dataclass
@@ -286,6 +286,7 @@ class FakeTelegram(WaitsForTexts):
             )
         handler = getattr(self, f"_m_{method}", None)
         result = await handler(params) if handler else True
+        call.status = 200
         return web.json_response({"ok": True, "result": result})
 
     async def _params(self, request: web.Request) -> tuple[dict[str, Any], set[str]]:

@@ -409,3 +409,37 @@ def test_reminders_and_digests_reach_telegram(
     fake.push(text_update(LAN, "/xuatfile"))
     fake.wait_for(lambda: fake.sent("sendDocument", chat_id=LAN), what="the spreadsheet")
     assert bot.stop() == 0
+
+
+def test_an_outbox_notice_that_timed_out_is_not_sent_twice(fake, open_session, config) -> None:
+    import asyncio
+
+    from bot.channels.rate_limit import RateLimiter, RateLimits
+    from bot.channels.telegram import TelegramChannel, make_bot
+    from models.messages import Reply
+    from reminders.outbox import OutcomeUnknown, TemporaryFailure
+
+    async def notice() -> type[Exception] | None:
+        bot = make_bot(
+            token=TOKEN,
+            api_base=fake.base,
+            limiter=RateLimiter(RateLimits(per_chat_interval=0)),
+            request_timeout=1,
+        )
+        channel = TelegramChannel(bot=bot, open_session=open_session, config=config)
+        try:
+            await channel.send_notice(str(HA), Reply(text="⏰ Nhắc việc: NV-03"))
+        except (OutcomeUnknown, TemporaryFailure) as error:
+            return type(error)
+        finally:
+            await bot.session.close()
+        return None
+
+    fake.fail("sendMessage", "hang", count=1, seconds=3)
+    assert asyncio.run(notice()) is OutcomeUnknown
+    assert len([c for c in fake.calls if c.method == "sendMessage"]) == 1, (
+        "a timed-out notice is not repeated"
+    )
+    fake.fail("sendMessage", "500", count=1)
+    assert asyncio.run(notice()) is None, "a clear server error is retried"
+    assert len(fake.sent(chat_id=HA)) == 1

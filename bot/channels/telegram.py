@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -132,9 +133,12 @@ class PoliteRequests(BaseRequestMiddleware):
                 )
                 await asyncio.sleep(error.retry_after)
             except (TelegramServerError, TelegramNetworkError) as error:
-                # Polling has its own loop; a send is retried, since a missing answer is worse
-                # than a rare duplicate in a conversation.
+                # Polling has its own loop. A reply in a conversation is retried even after a
+                # timeout (a missing answer is worse than a rare duplicate); an outbox notice is
+                # not (see `at_most_once`): the outbox records its outcome as unknown instead.
                 if isinstance(method, GetUpdates) or attempt >= MAX_ATTEMPTS:
+                    raise
+                if at_most_once.get() and is_timeout(error):
                     raise
                 delay = backoff(attempt)
                 log.warning(
@@ -145,6 +149,16 @@ class PoliteRequests(BaseRequestMiddleware):
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+
+# Set while an outbox notice is being sent: a timed-out request may have been delivered, so it is
+# not repeated (a Bot API send has no idempotency key).
+at_most_once: ContextVar[bool] = ContextVar("at_most_once", default=False)
+
+
+def is_timeout(error: Exception) -> bool:
+    """aiogram reports a timeout (the request may have arrived) as a network error."""
+    return isinstance(error, TelegramNetworkError) and "timeout" in str(error).lower()
 
 
 def chat_of_update(payload: dict[str, Any]) -> str:
@@ -328,13 +342,16 @@ class TelegramChannel:
 
     async def send_notice(self, chat_id: str, reply: Reply) -> None:
         """A reminder or digest from the outbox; failures in the outbox's terms."""
+        token = at_most_once.set(True)
         try:
             await self.send(chat_id, reply)
         except (TelegramRetryAfter, TelegramServerError) as error:
             raise TemporaryFailure(f"Telegram: {type(error).__name__}") from None
         except TelegramNetworkError as error:
-            # The request may have reached Telegram: do not send it again blindly.
-            raise OutcomeUnknown(f"Telegram: {type(error).__name__}") from None
+            if is_timeout(error):
+                # The request may have reached Telegram: do not send it again blindly.
+                raise OutcomeUnknown(f"Telegram: {error}") from None
+            raise TemporaryFailure(f"Telegram: {type(error).__name__}") from None
         except TelegramForbiddenError:
             await asyncio.to_thread(self._mark_unreachable, chat_id)
             raise PermanentFailure(
@@ -342,6 +359,8 @@ class TelegramChannel:
             ) from None
         except TelegramBadRequest as error:
             raise PermanentFailure(f"Telegram refused it: {error.message}") from None
+        finally:
+            at_most_once.reset(token)
 
     async def _edit(self, message: Message, reply: Reply) -> bool:
         if len(reply.text) > MESSAGE_LIMIT or reply.attachments:
