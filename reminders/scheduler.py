@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from models.db import SessionFactory, transaction
 from reminders.outbox import OutboxSender, SendResult
 from reminders.planning import Planner, queue_digests
+from reminders.retention import purge
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,18 @@ class ReminderService:
         with transaction(self.open_session) as session:
             return self.planner.plan(session, now=now)
 
+    async def purge(self) -> dict[str, int]:
+        """Forget delivery ids, handled updates, expired images and old outbox rows."""
+        now = self.clock()
+
+        def run() -> dict[str, int]:
+            with transaction(self.open_session) as session:
+                return purge(session, now=now)
+
+        removed = await asyncio.to_thread(run)
+        log.info("retention: removed %s", removed)
+        return removed
+
     async def digests(self) -> SendResult:
         """Queue this digest time's digests for every bound group, and send them."""
         now = self.clock()
@@ -92,5 +105,13 @@ def build_scheduler(
         max_instances=1,
         coalesce=True,
         misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        service.purge,
+        CronTrigger(hour=2, minute=30, timezone=zone),
+        id="retention",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
     )
     return scheduler

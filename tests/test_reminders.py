@@ -344,6 +344,7 @@ def test_the_scheduler_runs_planning_often_and_digests_on_monday_and_thursday_mo
     assert digests.trigger.get_next_fire_time(None, at(date(2026, 11, 26), 9)) == at(
         date(2026, 11, 30)
     )
+    assert scheduler.get_job("retention") is not None
     reminders = scheduler.get_job("reminders")
     assert reminders is not None
     assert reminders.trigger.interval == timedelta(seconds=60)
@@ -351,3 +352,42 @@ def test_the_scheduler_runs_planning_often_and_digests_on_monday_and_thursday_mo
     result = asyncio.run(service.tick())
     assert result.sent == len(recorder.sent) > 0
     assert asyncio.run(service.tick()).sent == 0, "a second run sends nothing twice"
+
+
+def test_retention_forgets_old_deliveries_and_finished_messages_but_no_report(
+    linked, open_session
+) -> None:
+    from models.queries import record_delivery, store_inbox
+    from models.tables import InboxUpdate, Report, SeenDelivery
+    from reminders.scheduler import ReminderService
+
+    ha, _lead = linked
+    ha.say("/baocao NV-03 30% Đã họp")
+    now = at(date(2026, 11, 23), 8, 1)
+    run_planner(open_session, now)
+    asyncio.run(outbox_sender(open_session, Recorder()).send_due(now=now))
+    with transaction(open_session) as session:
+        record_delivery(
+            session, channel="telegram", delivery_id="old", at=now - timedelta(days=40)
+        )
+        store_inbox(
+            session, channel="telegram", delivery_id="old", payload={}, at=now - timedelta(days=40)
+        )
+        session.exec(select(InboxUpdate)).one().handled_at = now - timedelta(days=40)
+    sent_before = len(rows(open_session, Outbox))
+    later = now + timedelta(days=200)
+    service = ReminderService(
+        open_session=open_session,
+        planner=planner(),
+        outbox=outbox_sender(open_session, Recorder()),
+        clock=lambda: later,
+    )
+    removed = asyncio.run(service.purge())
+    assert removed["inbox"] == 1
+    assert removed["outbox"] == sent_before > 0
+    assert rows(open_session, Outbox) == []
+    assert rows(open_session, InboxUpdate) == []
+    assert all(
+        d.received_at >= later - timedelta(days=30) for d in rows(open_session, SeenDelivery)
+    )
+    assert len(rows(open_session, Report)) == 1, "reports are never purged"
