@@ -2,8 +2,9 @@
 
 A webhook answers 200 only once the update is stored, and polling asks for the next batch (which
 confirms the last one to Telegram) only after the batch is stored; so a crash never loses an
-update. Updates left unhandled by a crash are handled after the restart. Updates of one chat are
-handled one at a time, in the order they came; different chats go in parallel.
+update. Updates left unhandled by a crash are handled after the restart (or, once the dead
+worker's lease on them runs out, by another worker). Updates of one chat are handled one at a
+time, in the order they came; different chats go in parallel.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import SessionFactory, transaction
-from models.queries import mark_inbox_handled, pending_inbox, store_inbox
+from models.queries import claim_inbox, mark_inbox_handled, store_inbox
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Inbox:
         chat_of: Callable[[Payload], str],
         batch: int = 100,
         idle_check: float = 5.0,
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self.channel = channel
         self.open_session = open_session
@@ -45,6 +47,7 @@ class Inbox:
         self.chat_of = chat_of
         self.batch = batch
         self.idle_check = idle_check
+        self.lease = lease
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -104,8 +107,12 @@ class Inbox:
 
     def _pending(self) -> list[tuple[str, Payload]]:
         with transaction(self.open_session) as session:
-            rows = pending_inbox(
-                session, channel=self.channel, limit=self.batch + len(self._in_flight)
+            rows = claim_inbox(
+                session,
+                channel=self.channel,
+                now=datetime.now(UTC),
+                lease=self.lease,
+                limit=self.batch,
             )
             return [(row.delivery_id, row.payload) for row in rows]
 

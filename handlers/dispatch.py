@@ -148,7 +148,11 @@ def route(ctx: Context) -> list[Reply]:
         return []  # ordinary group chatter is not for the bot
     assert ctx.account.id is not None
     conversation = conversation_for(
-        ctx.session, channel=inbound.channel, chat_id=inbound.chat_id, account_id=ctx.account.id
+        ctx.session,
+        channel=inbound.channel,
+        chat_id=inbound.chat_id,
+        account_id=ctx.account.id,
+        lock=True,
     )
     if command is not None:
         return _route_command(ctx, command, conversation)

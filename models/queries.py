@@ -208,15 +208,18 @@ def is_superseded(session: Session, *, report_id: int) -> bool:
 
 
 def conversation_for(
-    session: Session, *, channel: str, chat_id: str, account_id: int
+    session: Session, *, channel: str, chat_id: str, account_id: int, lock: bool = False
 ) -> Conversation | None:
-    return session.exec(
-        select(Conversation).where(
-            Conversation.channel == channel,
-            Conversation.chat_id == chat_id,
-            Conversation.account_id == account_id,
-        )
-    ).first()
+    """The account's conversation in this chat; with `lock`, held until the transaction ends
+    (PostgreSQL), so two workers never move the same conversation at once."""
+    query = select(Conversation).where(
+        Conversation.channel == channel,
+        Conversation.chat_id == chat_id,
+        Conversation.account_id == account_id,
+    )
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.exec(query).first()
 
 
 def end_conversation(session: Session, conversation: Conversation) -> None:
@@ -374,16 +377,31 @@ def store_inbox(
     )
 
 
-def pending_inbox(session: Session, *, channel: str, limit: int) -> list[InboxUpdate]:
-    """Updates not yet handled, oldest first."""
-    return list(
-        session.exec(
-            select(InboxUpdate)
-            .where(InboxUpdate.channel == channel, col(InboxUpdate.handled_at).is_(None))
-            .order_by(col(InboxUpdate.received_at), col(InboxUpdate.delivery_id))
-            .limit(limit)
-        ).all()
+def claim_inbox(
+    session: Session, *, channel: str, now: datetime, lease: timedelta, limit: int
+) -> list[InboxUpdate]:
+    """Unhandled updates nobody holds, oldest first, now held by this worker for `lease`.
+
+    On PostgreSQL, SKIP LOCKED keeps two workers from taking the same rows at the same moment.
+    """
+    query = (
+        select(InboxUpdate)
+        .where(
+            InboxUpdate.channel == channel,
+            col(InboxUpdate.handled_at).is_(None),
+            sa.or_(col(InboxUpdate.claimed_until).is_(None), col(InboxUpdate.claimed_until) < now),
+        )
+        .order_by(col(InboxUpdate.received_at), col(InboxUpdate.delivery_id))
+        .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.claimed_until = now + lease
+        session.add(row)
+    session.flush()
+    return rows
 
 
 def mark_inbox_handled(session: Session, *, channel: str, delivery_id: str, at: datetime) -> None:

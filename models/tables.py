@@ -233,6 +233,8 @@ class InboxUpdate(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     received_at: datetime = _created()
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The worker handling it holds it until then; after that (it died) another may take it.
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PublicMedia(SQLModel, table=True):
