@@ -8,6 +8,7 @@ current step of a guided flow; anything else gets help.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlmodel import Session
 
@@ -39,10 +40,17 @@ from handlers.text import Command, clean_text, parse_command
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Inbound, Reply
-from models.queries import account_for, assignment_of_unit, conversation_for, record_delivery
+from models.queries import (
+    account_for,
+    assignment_of_unit,
+    conversation_for,
+    end_conversation,
+    record_delivery,
+)
 from models.tables import Conversation, Officer, Unit
 
 CommandHandler = Callable[[Context, str], list[Reply]]
+CONVERSATION_TTL = timedelta(days=7)
 
 
 def _cancel(ctx: Context, args: str = "") -> list[Reply]:
@@ -154,6 +162,16 @@ def route(ctx: Context) -> list[Reply]:
         account_id=ctx.account.id,
         lock=True,
     )
+    if conversation is not None and conversation.updated_at < ctx.now - CONVERSATION_TTL:
+        # A report left half-done for a week is set aside, not continued by a stray message.
+        left_on = ctx.t.date(conversation.updated_at.astimezone(ctx.config.zone).date())
+        end_conversation(ctx.session, conversation)
+        notice = ctx.reply(
+            ctx.t(
+                "Your unfinished report of {date} was set aside (nothing was saved).", date=left_on
+            )
+        )
+        return [notice, *route(ctx)]
     if command is not None:
         return _route_command(ctx, command, conversation)
     if inbound.choice is not None and inbound.choice.startswith(SET_LANGUAGE):

@@ -253,3 +253,17 @@ def test_a_duplicated_delivery_is_handled_once(chat_as, open_session) -> None:
     assert ha.send(choice=save, delivery_id="update-42")
     assert ha.send(choice=save, delivery_id="update-42") == []
     assert len(rows(open_session, Report)) == 1
+
+
+def test_a_report_left_half_done_for_a_week_is_set_aside(chat_as, open_session) -> None:
+    from datetime import timedelta
+
+    ha = chat_as("Nguyễn Thu Hà")
+    ha.say("/baocao NV-03")
+    ha.press("Đang thực hiện")
+    ha.now += timedelta(days=8)
+    answer = ha.say("60")
+    assert "Báo cáo đang làm dở từ ngày 23/11/2026 đã được bỏ qua" in answer
+    assert "Xin lỗi, tôi chưa hiểu ý bạn" in answer, "the stray message is not taken as a percent"
+    assert rows(open_session, Conversation) == []
+    assert rows(open_session, Report) == []
