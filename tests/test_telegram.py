@@ -91,6 +91,7 @@ def test_officer_links_and_reports_by_pressing_buttons(
     photo = b"\xff\xd8\xff\xe0 a photo of the signed plan"
     fake.push(photo_update(HA, fake.add_file(photo), len(photo)))
     fake.wait_for_text(HA, "Đã nhận photo_")
+    fake.wait_for_text(HA, "Đã đính kèm 1 tệp")  # the question with the buttons comes next
     fake.push(button_update(fake, HA, "Tiếp tục"))
     fake.wait_for_text(HA, "Vui lòng kiểm tra lại báo cáo")
     fake.push(button_update(fake, HA, "Lưu"))
