@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.enums import OutboxState, Status, UnitKind
 from models.tables import (
@@ -380,28 +381,14 @@ def store_inbox(
 def claim_inbox(
     session: Session, *, channel: str, now: datetime, lease: timedelta, limit: int
 ) -> list[InboxUpdate]:
-    """Unhandled updates nobody holds, oldest first, now held by this worker for `lease`.
-
-    On PostgreSQL, SKIP LOCKED keeps two workers from taking the same rows at the same moment.
-    """
+    """Unhandled updates nobody holds, oldest first, now held by this worker for `lease`."""
     query = (
         select(InboxUpdate)
-        .where(
-            InboxUpdate.channel == channel,
-            col(InboxUpdate.handled_at).is_(None),
-            sa.or_(col(InboxUpdate.claimed_until).is_(None), col(InboxUpdate.claimed_until) < now),
-        )
+        .where(InboxUpdate.channel == channel, col(InboxUpdate.handled_at).is_(None))
         .order_by(col(InboxUpdate.received_at), col(InboxUpdate.delivery_id))
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query).all())
-    for row in rows:
-        row.claimed_until = now + lease
-        session.add(row)
-    session.flush()
-    return rows
+    return _take_with_lease(session, InboxUpdate, query, now=now, lease=lease)
 
 
 def mark_inbox_handled(session: Session, *, channel: str, delivery_id: str, at: datetime) -> None:
@@ -426,21 +413,34 @@ def mark_unreachable(session: Session, *, channel: str, external_id: str, at: da
 def claim_due_outbox(
     session: Session, *, now: datetime, lease: timedelta, limit: int
 ) -> list[Outbox]:
-    """Take up to `limit` due rows for this sender for `lease`; other senders skip them.
-
-    On PostgreSQL the rows are locked with SKIP LOCKED, so several senders never take the same
-    row; SQLite's single writer (BEGIN IMMEDIATE) gives the same guarantee.
-    """
+    """Take up to `limit` due rows for this sender for `lease`; other senders skip them."""
     query = (
         select(Outbox)
-        .where(
-            Outbox.state == OutboxState.PENDING,
-            col(Outbox.due_at) <= now,
-            sa.or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
-        )
+        .where(Outbox.state == OutboxState.PENDING, col(Outbox.due_at) <= now)
         .order_by(col(Outbox.due_at), col(Outbox.id))
         .limit(limit)
     )
+    return _take_with_lease(session, Outbox, query, now=now, lease=lease)
+
+
+_Leased = TypeVar("_Leased", InboxUpdate, Outbox)
+
+
+def _take_with_lease(
+    session: Session,
+    table: type[_Leased],
+    query: SelectOfScalar[_Leased],
+    *,
+    now: datetime,
+    lease: timedelta,
+) -> list[_Leased]:
+    """The rows of `query` that nobody holds, now held by this worker until `now + lease`.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so two workers never take the same row
+    at the same moment; SQLite's single writer (BEGIN IMMEDIATE) gives the same guarantee.
+    """
+    claimed_until = col(table.claimed_until)
+    query = query.where(sa.or_(claimed_until.is_(None), claimed_until < now))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.exec(query).all())
