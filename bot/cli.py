@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 
 import segno
 import typer
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.app import App, build_app
 from bot.log_setup import setup_logging
@@ -63,6 +63,16 @@ def _settings() -> Settings:
 
 def _app(settings: Settings | None = None) -> App:
     return build_app(settings or _settings())
+
+
+def _one_unit(session: Session, name: str, _: Translator) -> Unit:
+    """The unit `name` (official name or code) designates, or a clear failure."""
+    found = UnitDirectory(session.exec(select(Unit)).all()).find(name)
+    if not found:
+        _fail(_("No unit is called “{name}”.", name=name))
+    if len(found) > 1:
+        _fail(_("“{name}” could mean several units; use the code.", name=name))
+    return found[0]
 
 
 def _now() -> datetime:
@@ -182,12 +192,8 @@ def invite(
             _("A QR code needs the bot's name: set BOT_TELEGRAM_USERNAME or BOT_TELEGRAM_TOKEN.")
         )
     with transaction(app.open_session) as session:
-        found = UnitDirectory(session.exec(select(Unit)).all()).find(unit)
-        if len(found) != 1:
-            if not found:
-                _fail(_("No unit is called “{name}”.", name=unit))
-            _fail(_("“{name}” could mean several units; use the code.", name=unit))
-        officer = Officer(full_name=name.strip(), unit_id=found[0].id or 0, role=role)
+        found = _one_unit(session, unit, _)
+        officer = Officer(full_name=name.strip(), unit_id=found.id or 0, role=role)
         session.add(officer)
         session.flush()
         code = create_invite(session, officer=officer, now=_now(), ttl=app.config.invite_ttl).code
@@ -198,7 +204,7 @@ def invite(
         _(
             "Invite for {name} ({unit}), valid until {date}. Send /start {code} to the bot:",
             name=name.strip(),
-            unit=found[0].name,
+            unit=found.name,
             date=expires,
             code=code,
         )
@@ -246,10 +252,7 @@ def bind_code(
     with transaction(app.open_session) as session:
         target = None
         if unit is not None:
-            found = UnitDirectory(session.exec(select(Unit)).all()).find(unit)
-            if len(found) != 1:
-                _fail(_("No unit is called “{name}”.", name=unit))
-            target = found[0]
+            target = _one_unit(session, unit, _)
         purpose = GroupPurpose.UNIT if target else GroupPurpose.SECRETARIAT
         code = create_bind_code(session, purpose=purpose, unit=target, now=_now()).code
     typer.echo(

@@ -225,7 +225,7 @@ class TelegramChannel:
         inbound = Inbound(
             channel=CHANNEL,
             chat_id=str(message.chat.id),
-            chat_kind=ChatKind.PRIVATE if message.chat.type == "private" else ChatKind.GROUP,
+            chat_kind=_chat_kind(message),
             sender_id=str(message.from_user.id),
             sender_name=message.from_user.full_name,
             text=message.text or message.caption or "",
@@ -247,7 +247,7 @@ class TelegramChannel:
         inbound = Inbound(
             channel=CHANNEL,
             chat_id=str(message.chat.id),
-            chat_kind=ChatKind.PRIVATE if message.chat.type == "private" else ChatKind.GROUP,
+            chat_kind=_chat_kind(message),
             sender_id=str(query.from_user.id),
             sender_name=query.from_user.full_name,
             choice=query.data,
@@ -405,6 +405,10 @@ class TelegramChannel:
             )
             if language == self.config.default_language:
                 await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+
+
+def _chat_kind(message: Message) -> ChatKind:
+    return ChatKind.PRIVATE if message.chat.type == "private" else ChatKind.GROUP
 
 
 def _aware(moment: datetime) -> datetime:
