@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 
 from models.db import make_engine, migrate
 from models.enums import Role, Status, UnitKind
+from models.figures import export_rows
 from models.provinces import find_province, load_province_units
-from models.queries import export_rows
 from models.tables import Assignment, Officer, Report, Task, Unit
 from reminders.digest import digest_figures
 

@@ -196,9 +196,11 @@ def invite(
         officer = Officer(full_name=name.strip(), unit_id=found.id or 0, role=role)
         session.add(officer)
         session.flush()
-        code = create_invite(session, officer=officer, now=_now(), ttl=app.config.invite_ttl).code
+        code = create_invite(
+            session, officer=officer, now=_now(), ttl=app.config.handlers.invite_ttl
+        ).code
         expires = app.translator.date(
-            (_now() + app.config.invite_ttl).astimezone(app.settings.zone).date()
+            (_now() + app.config.handlers.invite_ttl).astimezone(app.settings.zone).date()
         )
     typer.echo(
         _(
@@ -339,7 +341,9 @@ def chat(
 
     app = _app()
     ConsoleChat(
-        user=user.strip()[:64] or "console", open_session=app.open_session, config=app.config
+        user=user.strip()[:64] or "console",
+        open_session=app.open_session,
+        config=app.config.handlers,
     ).run()
 
 
@@ -364,7 +368,7 @@ def demo(
             session, now=_now(), zone=app.settings.zone, chat_user=user, link=user == "demo"
         )
     typer.echo(summary.describe(app.translator))
-    ConsoleChat(user=user, open_session=app.open_session, config=app.config).run()
+    ConsoleChat(user=user, open_session=app.open_session, config=app.config.handlers).run()
 
 
 def main() -> None:

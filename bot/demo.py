@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from handlers.onboarding import create_invite
 from locales import Translator
+from models.accounts import account_for
+from models.assignments import ReportValues, record_report
 from models.enums import Cycle, Role, Status, UnitKind
 from models.provinces import find_province, load_province_units
-from models.queries import ReportValues, account_for, record_report
 from models.tables import Assignment, Invite, Officer, Task, Unit
 
 PROVINCE = "Quảng Ninh"

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import SessionFactory, transaction
-from models.queries import claim_inbox, mark_inbox_handled, store_inbox
+from models.queue import claim_inbox, mark_inbox_handled, store_inbox
 
 log = logging.getLogger(__name__)
 

@@ -9,24 +9,23 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import uvicorn
 from aiogram import Bot
 from starlette.routing import Route
 
-from bot.app import App
+from bot.app import App, configure
 from bot.channels import telegram, zalo
 from bot.channels.delivery import ChannelSender, NoticeChannel
-from bot.channels.rate_limit import RateLimiter, RateLimits
+from bot.channels.rate_limit import RateLimiter
 from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError, require_telegram_token, require_zalo_token
 from bot.web import build_web_app, public_media, telegram_webhook, zalo_webhook
 from reminders.outbox import OutboxSender
-from reminders.planning import Planner, ReminderPolicy
+from reminders.planning import Planner
 from reminders.render import OutboxRenderer
-from reminders.scheduler import ReminderService, Schedule, build_scheduler
+from reminders.scheduler import ReminderService, build_scheduler
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
@@ -48,31 +47,15 @@ class Running:
 
 def reminder_service(app: App, sender: ChannelSender) -> ReminderService:
     """Planner and outbox sender, from the settings."""
-    settings = app.settings
-    grace = timedelta(minutes=settings.reminder_grace_minutes)
-    planner = Planner(
-        calendar=app.config.calendar,
-        policy=ReminderPolicy(
-            days_before=tuple(settings.reminder_days_before),
-            overdue_nudges=settings.overdue_nudges,
-            grace=grace,
-        ),
-    )
+    config = app.config
+    planner = Planner(calendar=config.calendar, policy=config.reminders)
     outbox = OutboxSender(
         open_session=app.open_session,
         sender=sender,
-        grace=grace,
-        render=OutboxRenderer(calendar=app.config.calendar, language=settings.locale),
+        grace=config.reminders.grace,
+        render=OutboxRenderer(calendar=config.calendar, language=app.settings.locale),
     )
     return ReminderService(open_session=app.open_session, planner=planner, outbox=outbox)
-
-
-def rate_limits(settings: Settings) -> RateLimits:
-    return RateLimits(
-        per_chat_interval=settings.telegram_per_chat_interval,
-        group_per_minute=settings.telegram_group_per_minute,
-        global_per_second=settings.telegram_global_per_second,
-    )
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -97,13 +80,13 @@ def _with_telegram(app: App, running: Running, *, webhook: bool) -> None:
     bot = telegram.make_bot(
         token=token,
         api_base=settings.telegram_api_base,
-        limiter=RateLimiter(rate_limits(settings)),
+        limiter=RateLimiter(app.config.telegram_limits),
         request_timeout=settings.telegram_request_timeout,
     )
     channel = telegram.TelegramChannel(
         bot=bot,
         open_session=app.open_session,
-        config=app.config,
+        config=app.config.handlers,
         typing_after=settings.telegram_typing_after,
     )
     inbox = Inbox(
@@ -143,16 +126,11 @@ def _with_zalo(app: App, running: Running, *, webhook: bool) -> None:
         api_base=settings.zalo_api_base,
         timeout=settings.zalo_request_timeout,
     )
-    limiter = RateLimiter(
-        RateLimits(
-            per_chat_interval=settings.zalo_per_chat_interval,
-            global_per_second=settings.zalo_global_per_second,
-        )
-    )
+    limiter = RateLimiter(app.config.zalo_limits)
     channel = zalo.ZaloChannel(
         client=client,
         open_session=app.open_session,
-        config=app.config,
+        config=app.config.handlers,
         limiter=limiter,
         public_base_url=settings.public_base_url,
     )
@@ -203,11 +181,7 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
     workers = [asyncio.create_task(inbox.run()) for inbox in running.inboxes]
     scheduler = build_scheduler(
         reminder_service(app, ChannelSender(running.senders)),
-        schedule=Schedule(
-            interval_seconds=settings.reminder_interval_seconds,
-            digest_days=settings.digest_days,
-            digest_time=settings.digest_time,
-        ),
+        schedule=app.config.schedule,
         zone=settings.zone,
     )
     stop = asyncio.Event()
@@ -266,7 +240,7 @@ async def set_telegram_webhook(settings: Settings, url: str) -> None:
     bot = telegram.make_bot(
         token=require_telegram_token(settings),
         api_base=settings.telegram_api_base,
-        limiter=RateLimiter(rate_limits(settings)),
+        limiter=RateLimiter(configure(settings).telegram_limits),
     )
     try:
         await bot.set_webhook(
@@ -298,7 +272,7 @@ async def telegram_username(settings: Settings) -> str | None:
     bot: Bot = telegram.make_bot(
         token=require_telegram_token(settings),
         api_base=settings.telegram_api_base,
-        limiter=RateLimiter(rate_limits(settings)),
+        limiter=RateLimiter(configure(settings).telegram_limits),
     )
     try:
         return (await bot.get_me()).username

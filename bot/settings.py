@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     zalo_request_timeout: float = Field(default=30.0, gt=0, le=300)
     zalo_per_chat_interval: float = Field(default=1.0, ge=0)
     zalo_global_per_second: int = Field(default=10, ge=1)
+    zalo_group_per_minute: int = Field(default=20, ge=1)
     # Where this bot is reachable from outside (https://…): Zalo takes photos only by URL.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,15 +18,16 @@ from reminders.calendar import WorkCalendar
 
 @dataclass(frozen=True)
 class HandlerConfig:
-    """The settings conversations depend on, handed over by the application."""
+    """The settings conversations depend on (built from the settings, see `bot.app`)."""
 
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
-    default_language: str = "vi"
-    invite_ttl: timedelta = timedelta(days=14)
-    evidence_max_bytes: int = 10 * 1024 * 1024
-    calendar: WorkCalendar = field(
-        default_factory=lambda: WorkCalendar(ZoneInfo("Asia/Ho_Chi_Minh"))
-    )
+    calendar: WorkCalendar  # the province's working days, and its time zone
+    default_language: str  # of new chat accounts
+    invite_ttl: timedelta
+    evidence_max_bytes: int
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.calendar.zone
 
 
 @dataclass

@@ -6,9 +6,9 @@ from __future__ import annotations
 from handlers import report, tasks
 from handlers.choices import CORRECT_ASSIGNMENT
 from handlers.context import Context
+from models.assignments import AssignmentView, assignment_of_unit, latest_report, unit_assignments
 from models.enums import Role
 from models.messages import Choice, Reply
-from models.queries import AssignmentView, assignment_of_unit, latest_report, unit_assignments
 
 
 def correct_command(ctx: Context, args: str = "") -> list[Reply]:

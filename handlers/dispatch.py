@@ -37,16 +37,13 @@ from handlers.choices import (
 )
 from handlers.context import Context, HandlerConfig
 from handlers.text import Command, clean_text, parse_command
+from models.accounts import account_for
+from models.assignments import assignment_of_unit
+from models.conversations import conversation_for, end_conversation
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Inbound, Reply
-from models.queries import (
-    account_for,
-    assignment_of_unit,
-    conversation_for,
-    end_conversation,
-    record_delivery,
-)
+from models.queue import record_delivery
 from models.tables import Conversation, Officer, Unit
 
 CommandHandler = Callable[[Context, str], list[Reply]]

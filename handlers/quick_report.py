@@ -6,10 +6,10 @@ from handlers import report, tasks
 from handlers.choices import main_menu
 from handlers.context import Context
 from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_percent
+from models.assignments import ReportValues, assignment_of_unit, record_report
 from models.enums import Status
 from models.labels import STATUS_LABELS
 from models.messages import Reply
-from models.queries import ReportValues, assignment_of_unit, record_report
 
 
 def report_command(ctx: Context, args: str = "") -> list[Reply]:

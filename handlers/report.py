@@ -18,19 +18,18 @@ from handlers.choices import main_menu
 from handlers.context import Context
 from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_number, parse_percent
 from locales import N_
-from models.enums import REPORTABLE_STATUSES, Status
-from models.labels import STATUS_ICONS, STATUS_LABELS
-from models.messages import Attachment, Choice, Reply
-from models.queries import (
+from models.assignments import (
     AssignmentView,
     ReportValues,
     assignment_of_unit,
-    conversation_for,
-    end_conversation,
     is_superseded,
     record_report,
     unit_assignments,
 )
+from models.conversations import conversation_for, end_conversation
+from models.enums import REPORTABLE_STATUSES, Status
+from models.labels import STATUS_ICONS, STATUS_LABELS
+from models.messages import Attachment, Choice, Reply
 from models.tables import Conversation, Evidence, Report
 
 FLOW = "report"

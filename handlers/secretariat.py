@@ -10,8 +10,9 @@ from sqlmodel import select
 from handlers.context import Context
 from models.enums import ChatKind, GroupPurpose, Role
 from models.messages import Attachment, Reply
+from models.queue import OutboxKind, last_sent
 from models.tables import GroupBinding
-from reminders.digest import build_digest, last_digest_time
+from reminders.digest import build_digest
 from reminders.export import write_export
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,8 +29,11 @@ def digest(ctx: Context, args: str = "") -> list[Reply]:
                 _("Only the secretariat, or the unit's own officers, can ask for this digest.")
             )
         ]
-    since = last_digest_time(
-        ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id
+    since = last_sent(
+        ctx.session,
+        kind=OutboxKind.DIGEST,
+        channel=ctx.inbound.channel,
+        chat_id=ctx.inbound.chat_id,
     ) or ctx.now - timedelta(days=7)
     reply = build_digest(
         ctx.session, today=ctx.today, translator=ctx.t, since=since, unit_id=unit_id

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from handlers.choices import REPORT_ASSIGNMENT
 from handlers.context import Context
+from models.assignments import AssignmentView, unit_assignments
 from models.enums import Cycle, Status
 from models.labels import CYCLE_LABELS, STATUS_ICONS, STATUS_LABELS
 from models.messages import Choice, Reply
-from models.queries import AssignmentView, unit_assignments
 
 REPORT_BUTTONS = 10
 

@@ -70,3 +70,31 @@ class Reply(BaseModel):
     may_edit: bool = False
     expects_number: bool = False
     language: str = "vi"
+
+
+# ---- how a send went: channel adapters raise these, the outbox records them ------------------
+
+
+class DeliveryError(Exception):
+    """A send did not go through."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth trying again later (429, 5xx, connection refused)."""
+
+
+class QuotaExceeded(TemporaryFailure):
+    """The messenger's sending quota is spent: retried later, and the secretariat is told."""
+
+    def __init__(self, channel: str, description: str) -> None:
+        super().__init__(f"{channel} quota exceeded: {description}")
+        self.channel = channel
+        self.description = description
+
+
+class PermanentFailure(DeliveryError):
+    """Will not work however often it is tried (blocked, chat gone, bad request)."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """It may or may not have arrived (a timeout after sending)."""

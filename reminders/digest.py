@@ -8,14 +8,14 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from io import BytesIO
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from locales import Translator
-from models.enums import OutboxState, Status
+from models.enums import Status
+from models.figures import KindSummary, completion_by_unit_kind
 from models.labels import STATUS_ICONS, STATUS_LABELS, UNIT_KIND_LABELS
 from models.messages import Attachment, Reply
-from models.queries import KindSummary, completion_by_unit_kind
-from models.tables import Assignment, Outbox, Report, Task, Unit
+from models.tables import Assignment, Report, Task, Unit
 
 LIST_LIMIT = 10
 
@@ -260,18 +260,6 @@ def figures_of(kind: KindSummary, status: Status) -> int:
         Status.NOT_STARTED: kind.not_started,
         Status.OVERDUE: kind.overdue,
     }[status]
-
-
-def last_digest_time(session: Session, *, channel: str, chat_id: str) -> datetime | None:
-    """When the chat last got a digest, to list only what is new since."""
-    return session.exec(
-        select(sa.func.max(Outbox.sent_at)).where(
-            Outbox.channel == channel,
-            Outbox.chat_id == chat_id,
-            Outbox.state == OutboxState.SENT,
-            col(Outbox.key).startswith("digest:"),
-        )
-    ).first()
 
 
 def build_digest(

@@ -11,8 +11,8 @@ from openpyxl.styles import Font, PatternFill
 from sqlmodel import Session
 
 from locales import N_, Translator
+from models.figures import completion_by_unit_kind, export_rows
 from models.labels import STATUS_LABELS, UNIT_KIND_LABELS
-from models.queries import completion_by_unit_kind, export_rows
 
 PROGRESS_HEADER = (
     N_("Unit code"),

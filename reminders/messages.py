@@ -10,7 +10,8 @@ from locales import Translator
 from models.enums import Cycle, Status
 from models.labels import STATUS_LABELS
 from models.messages import Choice, Reply
-from models.tables import Assignment, ChannelAccount, Outbox, Task, Unit
+from models.queue import AssignmentNotice, EscalationPayload
+from models.tables import Assignment, ChannelAccount, Task, Unit
 from reminders.calendar import WorkCalendar
 
 # Buttons a reminder carries; handlers know them (handlers.choices) and check permissions.
@@ -19,11 +20,16 @@ SNOOZE = "snooze:"
 
 
 def render_notice(
-    session: Session, row: Outbox, now: datetime, *, calendar: WorkCalendar
+    session: Session,
+    notice: AssignmentNotice,
+    *,
+    row_id: int | None,
+    now: datetime,
+    calendar: WorkCalendar,
 ) -> Reply | None:
-    """The reminder, nudge or escalation of an outbox row; None if the task no longer needs it."""
-    account = session.get(ChannelAccount, row.payload.get("account_id"))
-    assignment = session.get(Assignment, row.payload.get("assignment_id"))
+    """A reminder, nudge or escalation; None if the task no longer needs it."""
+    account = session.get(ChannelAccount, notice.account_id)
+    assignment = session.get(Assignment, notice.assignment_id)
     if account is None or assignment is None or assignment.status == Status.DONE:
         return None
     if account.officer_id is None:
@@ -32,17 +38,16 @@ def render_notice(
     unit = session.get(Unit, assignment.unit_id)
     assert task is not None
     assert unit is not None
-    due = date.fromisoformat(row.payload["due"])
+    due = notice.due
     if task.cycle != Cycle.ONCE and assignment.last_reported_at is not None:
         reported = assignment.last_reported_at.astimezone(calendar.zone).date()
-        if reported >= _period_start(row):
+        if reported >= (notice.period_start or date.min):
             return None  # reported for this period after the reminder was planned
     _ = Translator(account.language, calendar.zone)
     today = now.astimezone(calendar.zone).date()
     status = _(STATUS_LABELS[assignment.status])
     title = f"{task.code} · {task.title}"
-    kind = row.payload.get("kind")
-    if kind == "escalation":
+    if isinstance(notice, EscalationPayload):
         late = (today - due).days
         text = _(
             "⚠️ {unit} has not completed {title}: {days} days past the deadline ({date}). Now: {status}, {percent}%.",
@@ -81,11 +86,6 @@ def render_notice(
         )
     choices = (
         Choice(label=_("📝 Report now"), data=f"{REPORT_NOW}{assignment.id}"),
-        Choice(label=_("⏰ Remind me next working day"), data=f"{SNOOZE}{row.id}"),
+        Choice(label=_("⏰ Remind me next working day"), data=f"{SNOOZE}{row_id}"),
     )
     return Reply(text=text, choices=choices, language=_.language)
-
-
-def _period_start(row: Outbox) -> date:
-    start = row.payload.get("period_start")
-    return date.fromisoformat(start) if start else date.min

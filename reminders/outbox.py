@@ -20,27 +20,18 @@ from sqlmodel import Session
 
 from models.db import SessionFactory, transaction
 from models.enums import OutboxState
-from models.messages import Reply
-from models.queries import claim_due_outbox, drop_stale_outbox, recover_interrupted_outbox
+from models.messages import (
+    OutcomeUnknown,
+    PermanentFailure,
+    QuotaExceeded,
+    Reply,
+    TemporaryFailure,
+)
+from models.queue import claim_due_outbox, drop_stale_outbox, recover_interrupted_outbox
 from models.tables import Outbox
+from reminders.planning import queue_quota_notices
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryError(Exception):
-    """A send did not go through."""
-
-
-class TemporaryFailure(DeliveryError):
-    """Worth trying again later (429, 5xx, connection refused)."""
-
-
-class PermanentFailure(DeliveryError):
-    """Will not work however often it is tried (blocked, chat gone, bad request)."""
-
-
-class OutcomeUnknown(DeliveryError):
-    """It may or may not have arrived (a timeout after sending)."""
 
 
 class Sender(Protocol):
@@ -157,24 +148,11 @@ class OutboxSender:
             return
         try:
             await self.sender.send(channel=row.channel, chat_id=row.chat_id, reply=reply)
+        except QuotaExceeded as error:
+            await asyncio.to_thread(self._tell_of_quota, error, now)
+            await self._retry_later(row, error, now, result)
         except TemporaryFailure as error:
-            if row.attempts >= self.max_attempts:
-                await asyncio.to_thread(
-                    self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
-                )
-                result.failed += 1
-                log.error("%s failed %d times; giving up: %s", row.key, row.attempts, error)
-                return
-            retry_at = now + retry_delay(row.attempts)
-            await asyncio.to_thread(
-                self._finish,
-                outbox_id,
-                OutboxState.PENDING,
-                now=now,
-                error=str(error),
-                retry_at=retry_at,
-            )
-            result.retried += 1
+            await self._retry_later(row, error, now, result)
         except PermanentFailure as error:
             await asyncio.to_thread(
                 self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
@@ -189,3 +167,30 @@ class OutboxSender:
         else:
             await asyncio.to_thread(self._finish, outbox_id, OutboxState.SENT, now=now)
             result.sent += 1
+
+    async def _retry_later(
+        self, row: Outbox, error: TemporaryFailure, now: datetime, result: SendResult
+    ) -> None:
+        assert row.id is not None
+        if row.attempts >= self.max_attempts:
+            await asyncio.to_thread(
+                self._finish, row.id, OutboxState.FAILED, now=now, error=str(error)
+            )
+            result.failed += 1
+            log.error("%s failed %d times; giving up: %s", row.key, row.attempts, error)
+            return
+        await asyncio.to_thread(
+            self._finish,
+            row.id,
+            OutboxState.PENDING,
+            now=now,
+            error=str(error),
+            retry_at=now + retry_delay(row.attempts),
+        )
+        result.retried += 1
+
+    def _tell_of_quota(self, error: QuotaExceeded, now: datetime) -> None:
+        with transaction(self.open_session) as session:
+            queue_quota_notices(
+                session, exhausted=error.channel, description=error.description, now=now
+            )

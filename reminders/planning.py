@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.enums import Cycle, GroupPurpose, OutboxState, Role, Status
-from models.queries import insert_ignoring_conflict
+from models.enums import Cycle, GroupPurpose, Role, Status
+from models.queue import (
+    AssignmentNotice,
+    DigestPayload,
+    EscalationPayload,
+    OutboxKind,
+    OverduePayload,
+    QuotaPayload,
+    ReminderPayload,
+    SnoozePayload,
+    enqueue,
+    outbox_row,
+)
 from models.tables import (
     Assignment,
     ChannelAccount,
@@ -35,23 +45,29 @@ from reminders.calendar import WorkCalendar
 log = logging.getLogger(__name__)
 
 
+PLANNING_HORIZON = timedelta(hours=12)  # occurrences due this far ahead are written already
+
+
 @dataclass(frozen=True)
 class ReminderPolicy:
-    days_before: tuple[int, ...] = (7, 3, 1, 0)  # working days before the deadline; 0: its morning
-    overdue_nudges: int = 3  # daily, on the working days after the deadline
-    grace: timedelta = timedelta(hours=2)  # later than this, an occurrence is skipped
-    horizon: timedelta = timedelta(hours=12)  # plan this far ahead
+    """When officers are reminded and leads told (from the settings, see `bot.app`)."""
+
+    days_before: tuple[int, ...]  # working days before the deadline; 0: its morning
+    overdue_nudges: int  # daily, on the working days after the deadline
+    grace: timedelta  # later than this, an occurrence is skipped
 
 
 @dataclass(frozen=True)
 class Occurrence:
     """One message that should go out at `due_at`."""
 
-    key: str
-    kind: str  # "reminder", "overdue", "escalation", "digest"
+    payload: AssignmentNotice
     due_at: datetime
     account: ChannelAccount
-    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.payload.key(channel=self.account.channel, chat_id=self.account.external_id)
 
 
 @dataclass(frozen=True)
@@ -104,23 +120,15 @@ class Planner:
                     occurrence.due_at.isoformat(),
                 )
                 continue
-            if occurrence.due_at > now + self.policy.horizon:
+            if occurrence.due_at > now + PLANNING_HORIZON:
                 continue
-            written += insert_ignoring_conflict(
+            written += enqueue(
                 session,
-                Outbox,
-                key=occurrence.key,
+                occurrence.payload,
                 channel=occurrence.account.channel,
                 chat_id=occurrence.account.external_id,
                 due_at=occurrence.due_at,
-                payload={
-                    "kind": occurrence.kind,
-                    "account_id": occurrence.account.id,
-                    **occurrence.payload,
-                },
-                state=OutboxState.PENDING,
-                attempts=0,
-                created_at=now,
+                now=now,
             )
         return written
 
@@ -131,44 +139,39 @@ class Planner:
             due = due_date(item, self.calendar, today)
             if due is None:
                 continue
-            assignment_id = item.assignment.id
+            assert item.assignment.id is not None
+            about = {
+                "assignment_id": item.assignment.id,
+                "due": due,
+                "period_start": (
+                    period_of(item.task.cycle, today)[0] if item.task.cycle != Cycle.ONCE else None
+                ),
+            }
             unit_id = item.assignment.unit_id
-            payload: dict[str, Any] = {"assignment_id": assignment_id, "due": due.isoformat()}
-            if item.task.cycle != Cycle.ONCE:
-                payload["period_start"] = period_of(item.task.cycle, today)[0].isoformat()
             for days in self.policy.days_before:
                 moment = self.calendar.latest_working_moment(
                     self.calendar.morning_of(self.calendar.working_days_before(due, days))
                 )
                 for account in officers.get(unit_id, []):
-                    yield Occurrence(
-                        f"reminder:{assignment_id}:{account.id}:{days}:{due}",
-                        "reminder",
-                        moment,
-                        account,
-                        {**payload, "days_before": days},
-                    )
+                    reminder = ReminderPayload(account_id=_id(account), days_before=days, **about)
+                    yield Occurrence(reminder, moment, account)
             for nudge in range(1, self.policy.overdue_nudges + 1):
                 moment = self.calendar.morning_of(self.calendar.working_days_after(due, nudge))
                 for account in officers.get(unit_id, []):
-                    yield Occurrence(
-                        f"overdue:{assignment_id}:{account.id}:{nudge}:{due}",
-                        "overdue",
-                        moment,
-                        account,
-                        {**payload, "nudge": nudge},
-                    )
+                    overdue = OverduePayload(account_id=_id(account), nudge=nudge, **about)
+                    yield Occurrence(overdue, moment, account)
             escalation = self.calendar.morning_of(
                 self.calendar.working_days_after(due, self.policy.overdue_nudges + 1)
             )
             for account in leads.get(unit_id, []):
                 yield Occurrence(
-                    f"escalation:{assignment_id}:{account.id}:{due}",
-                    "escalation",
-                    escalation,
-                    account,
-                    payload,
+                    EscalationPayload(account_id=_id(account), **about), escalation, account
                 )
+
+
+def _id(account: ChannelAccount) -> int:
+    assert account.id is not None
+    return account.id
 
 
 def open_assignments(session: Session, *, today: date, zone: ZoneInfo) -> list[OpenAssignment]:
@@ -246,48 +249,58 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-SNOOZABLE = ("reminder", "overdue", "snooze")
-
-
 def snooze_reminder(
-    session: Session, *, row: Outbox, now: datetime, calendar: WorkCalendar
+    session: Session,
+    *,
+    row: Outbox,
+    reminder: AssignmentNotice,
+    now: datetime,
+    calendar: WorkCalendar,
 ) -> Outbox:
     """The same reminder again on the next working morning (once per reminder and day)."""
     due_at = calendar.next_working_morning(now)
-    key = f"snooze:{row.key.removeprefix('snooze:').split('@')[0]}@{due_at.date().isoformat()}"
-    insert_ignoring_conflict(
-        session,
-        Outbox,
-        key=key,
-        channel=row.channel,
-        chat_id=row.chat_id,
-        due_at=due_at,
-        payload={**row.payload, "kind": "snooze"},
-        state=OutboxState.PENDING,
-        attempts=0,
-        created_at=now,
+    snoozed = row.key.removeprefix(f"{OutboxKind.SNOOZE}:").split("@")[0]
+    again = SnoozePayload(
+        account_id=reminder.account_id,
+        assignment_id=reminder.assignment_id,
+        due=reminder.due,
+        period_start=reminder.period_start,
+        snoozed=snoozed,
+        day=due_at.astimezone(calendar.zone).date(),
     )
-    return session.exec(select(Outbox).where(Outbox.key == key)).one()
+    enqueue(session, again, channel=row.channel, chat_id=row.chat_id, due_at=due_at, now=now)
+    return outbox_row(session, payload=again, channel=row.channel, chat_id=row.chat_id)
 
 
 def queue_digests(session: Session, *, now: datetime) -> int:
     """One digest row for every bound group at this digest time (once, however often called)."""
+    at = now.replace(second=0, microsecond=0)
     written = 0
     for group in session.exec(select(GroupBinding)).all():
-        key = f"digest:{group.channel}:{group.chat_id}:{now.replace(second=0, microsecond=0).isoformat()}"
-        written += insert_ignoring_conflict(
+        unit_id = group.unit_id if group.purpose == GroupPurpose.UNIT else None
+        written += enqueue(
             session,
-            Outbox,
-            key=key,
+            DigestPayload(at=at, unit_id=unit_id),
             channel=group.channel,
             chat_id=group.chat_id,
             due_at=now,
-            payload={
-                "kind": "digest",
-                "unit_id": group.unit_id if group.purpose == GroupPurpose.UNIT else None,
-            },
-            state=OutboxState.PENDING,
-            attempts=0,
-            created_at=now,
+            now=now,
         )
     return written
+
+
+def queue_quota_notices(
+    session: Session, *, exhausted: str, description: str, now: datetime
+) -> int:
+    """Tell the secretariat's groups on the other messengers, once a day, that `exhausted` has
+    spent its sending quota (its own group would not get the message either)."""
+    groups = session.exec(
+        select(GroupBinding).where(
+            GroupBinding.purpose == GroupPurpose.SECRETARIAT, GroupBinding.channel != exhausted
+        )
+    ).all()
+    notice = QuotaPayload(exhausted=exhausted, description=description[:200], day=now.date())
+    return sum(
+        enqueue(session, notice, channel=g.channel, chat_id=g.chat_id, due_at=now, now=now)
+        for g in groups
+    )

@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Schedule:
-    interval_seconds: int = 60
-    digest_days: str = "mon,thu"  # cron day_of_week
-    digest_time: time = time(8, 0)
+    """When the jobs run (from the settings, see `bot.app`)."""
+
+    interval_seconds: int  # planning and sending
+    digest_days: str  # cron day_of_week, e.g. "mon,thu"
+    digest_time: time
 
 
 class ReminderService:

@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
+from bot.app import Configuration, configure
 from bot.channels import numbered_menu
+from bot.settings import Settings
 from handlers.context import HandlerConfig
 from handlers.dispatch import handle
 from handlers.onboarding import create_invite
@@ -54,9 +56,14 @@ def open_session(engine: Engine) -> SessionFactory:
     return session_factory(engine)
 
 
+def configured(**settings: object) -> Configuration:
+    """Every part's configuration, built from settings the way the application builds it."""
+    return configure(Settings(_env_file=None, **settings))  # type: ignore[call-arg]
+
+
 @pytest.fixture
 def config() -> HandlerConfig:
-    return HandlerConfig(zone=ZONE, default_language="vi", invite_ttl=timedelta(days=14))
+    return configured(timezone=str(ZONE), locale="vi", invite_ttl_days=14).handlers
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from locales import Translator
+from models.assignments import ReportValues, record_report
 from models.db import transaction
 from models.enums import Status
-from models.queries import ReportValues, record_report
 from models.tables import Assignment, Officer
 from reminders.digest import build_digest, completion_chart, digest_figures
 from tests.conftest import NOW, TODAY, ZONE, Province

@@ -12,24 +12,24 @@ from sqlmodel import select
 
 from models.db import SessionFactory, transaction
 from models.enums import OutboxState
-from models.messages import Reply
+from models.messages import PermanentFailure, Reply, TemporaryFailure
 from models.tables import Outbox
 from reminders.calendar import WorkCalendar
-from reminders.messages import render_notice
-from reminders.outbox import OutboxSender, PermanentFailure, TemporaryFailure
-from reminders.planning import Planner, ReminderPolicy
-from tests.conftest import Province, add_task, rows
+from reminders.outbox import OutboxSender
+from reminders.planning import Planner
+from reminders.render import OutboxRenderer
+from tests.conftest import Province, add_task, configured, rows
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-CALENDAR = WorkCalendar(ZONE)
+CALENDAR = configured().calendar
 
 
 def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=ZONE)
 
 
-def planner(**policy: object) -> Planner:
-    return Planner(calendar=CALENDAR, policy=ReminderPolicy(**policy))  # type: ignore[arg-type]
+def planner(**settings: object) -> Planner:
+    return Planner(calendar=CALENDAR, policy=configured(**settings).reminders)
 
 
 def test_working_days_know_tet_weekends_and_swapped_saturdays() -> None:
@@ -67,9 +67,12 @@ def occurrences(
         ).one()
         today = now.astimezone(ZONE).date()
         return sorted(
-            (f"{o.kind}-{o.payload.get('days_before', o.payload.get('nudge', ''))}", o.due_at)
+            (
+                f"{o.payload.kind}-{getattr(o.payload, 'days_before', getattr(o.payload, 'nudge', ''))}",
+                o.due_at,
+            )
             for o in planner().occurrences(session, now=now, today=today)
-            if o.payload["assignment_id"] == assignment_id
+            if o.payload.assignment_id == assignment_id
         )
 
 
@@ -186,8 +189,8 @@ def outbox_sender(
     return OutboxSender(
         open_session=open_session,
         sender=recorder,
-        render=lambda session, row, now: render_notice(session, row, now, calendar=CALENDAR),
-        grace=timedelta(hours=2),
+        render=OutboxRenderer(calendar=CALENDAR, language="vi"),
+        grace=configured().reminders.grace,
         **options,  # type: ignore[arg-type]
     )
 
@@ -325,7 +328,7 @@ def test_periodic_tasks_are_reminded_until_reported_this_period(linked, open_ses
 def test_the_scheduler_runs_planning_often_and_digests_on_monday_and_thursday_mornings(
     linked, open_session
 ) -> None:
-    from reminders.scheduler import ReminderService, Schedule, build_scheduler
+    from reminders.scheduler import ReminderService, build_scheduler
 
     clock = [at(date(2026, 11, 23), 8, 1)]
     recorder = Recorder()
@@ -335,7 +338,7 @@ def test_the_scheduler_runs_planning_often_and_digests_on_monday_and_thursday_mo
         outbox=outbox_sender(open_session, recorder),
         clock=lambda: clock[0],
     )
-    scheduler = build_scheduler(service, schedule=Schedule(interval_seconds=60), zone=ZONE)
+    scheduler = build_scheduler(service, schedule=configured().schedule, zone=ZONE)
     digests = scheduler.get_job("digests")
     assert digests is not None
     assert digests.trigger.get_next_fire_time(None, at(date(2026, 11, 23), 8, 30)) == at(
@@ -357,7 +360,7 @@ def test_the_scheduler_runs_planning_often_and_digests_on_monday_and_thursday_mo
 def test_retention_forgets_old_deliveries_and_finished_messages_but_no_report(
     linked, open_session
 ) -> None:
-    from models.queries import record_delivery, store_inbox
+    from models.queue import record_delivery, store_inbox
     from models.tables import InboxUpdate, Report, SeenDelivery
     from reminders.scheduler import ReminderService
 

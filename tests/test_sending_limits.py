@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from bot.channels.rate_limit import RateLimiter, RateLimits
 from bot.channels.text_split import split_text
+from tests.conftest import configured
 
 
 class Clock:
@@ -20,6 +22,9 @@ class Clock:
     async def sleep(self, seconds: float) -> None:
         self.now += max(seconds, 0.0)
         await asyncio.sleep(0)
+
+
+TELEGRAM = configured().telegram_limits  # the published limits, as the defaults say
 
 
 def send_times(limits: RateLimits, chats: list[tuple[str, bool]]) -> list[tuple[str, float]]:
@@ -39,12 +44,12 @@ def send_times(limits: RateLimits, chats: list[tuple[str, bool]]) -> list[tuple[
 
 
 def test_one_message_a_second_per_chat() -> None:
-    sent = send_times(RateLimits(), [("1", False)] * 5)
+    sent = send_times(TELEGRAM, [("1", False)] * 5)
     assert [t for _, t in sent] == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
 def test_twenty_a_minute_per_group() -> None:
-    sent = send_times(RateLimits(per_chat_interval=0.0), [("-100", True)] * 25)
+    sent = send_times(replace(TELEGRAM, per_chat_interval=0.0), [("-100", True)] * 25)
     times = [t for _, t in sent]
     assert times[:20] == [0.0] * 20
     assert times[20] == 60.0
@@ -52,7 +57,7 @@ def test_twenty_a_minute_per_group() -> None:
 
 
 def test_thirty_a_second_overall_and_chats_do_not_wait_for_each_other() -> None:
-    sent = send_times(RateLimits(), [(str(n), False) for n in range(45)])
+    sent = send_times(TELEGRAM, [(str(n), False) for n in range(45)])
     times = sorted(t for _, t in sent)
     assert times.count(0.0) == 30
     assert max(times) == 1.0

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from models.db import transaction
 from models.enums import Status
-from models.queries import store_inbox
+from models.queue import store_inbox
 from models.tables import ChannelAccount, Evidence, GroupBinding, InboxUpdate, Report
-from tests.conftest import NOW, Province, add_task, rows
+from tests.conftest import NOW, Province, add_task, configured, rows
 from tests.fake_telegram import FakeTelegram, button_update, photo_update, text_update
 from tests.telegram_harness import TOKEN, WEBHOOK_SECRET, BotProcess
 
@@ -415,16 +415,15 @@ def test_reminders_and_digests_reach_telegram(
 def test_an_outbox_notice_that_timed_out_is_not_sent_twice(fake, open_session, config) -> None:
     import asyncio
 
-    from bot.channels.rate_limit import RateLimiter, RateLimits
+    from bot.channels.rate_limit import RateLimiter
     from bot.channels.telegram import TelegramChannel, make_bot
-    from models.messages import Reply
-    from reminders.outbox import OutcomeUnknown, TemporaryFailure
+    from models.messages import OutcomeUnknown, Reply, TemporaryFailure
 
     async def notice() -> type[Exception] | None:
         bot = make_bot(
             token=TOKEN,
             api_base=fake.base,
-            limiter=RateLimiter(RateLimits(per_chat_interval=0)),
+            limiter=RateLimiter(configured(telegram_per_chat_interval=0).telegram_limits),
             request_timeout=1,
         )
         channel = TelegramChannel(bot=bot, open_session=open_session, config=config)

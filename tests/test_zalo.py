@@ -19,17 +19,15 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.channels.delivery import ChannelSender
-from bot.channels.rate_limit import RateLimiter, RateLimits
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.zalo import ZaloChannel, ZaloClient, ZaloNetworkError
-from handlers.context import HandlerConfig
 from models.db import transaction
 from models.enums import GroupPurpose, OutboxState, Status
 from models.tables import ChannelAccount, Evidence, GroupBinding, Outbox, Report
-from reminders.calendar import WorkCalendar
 from reminders.outbox import OutboxSender
-from reminders.planning import Planner, ReminderPolicy
+from reminders.planning import Planner
 from reminders.render import OutboxRenderer
-from tests.conftest import ROOT, Province, add_task, rows
+from tests.conftest import ROOT, Province, add_task, configured, rows
 from tests.fake_zalo import FakeZalo, zalo_image, zalo_text
 from tests.telegram_harness import free_port
 
@@ -256,7 +254,8 @@ def test_a_quota_error_is_retried_later_and_reported(
     fake, open_session, province: Province, chat_as
 ) -> None:
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
-    calendar = WorkCalendar(zone)
+    configuration = configured(zalo_per_chat_interval=0)
+    calendar = configuration.calendar
     ha = chat_as("Nguyễn Thu Hà", account=HA)
     with transaction(open_session) as session:
         account = session.get(ChannelAccount, 1)
@@ -269,21 +268,21 @@ def test_a_quota_error_is_retried_later_and_reported(
     assert ha.name == HA
     now = datetime.combine(date(2026, 11, 23), time(8, 1), tzinfo=zone).astimezone(UTC)
     with transaction(open_session) as session:
-        Planner(calendar=calendar, policy=ReminderPolicy()).plan(session, now=now)
+        Planner(calendar=calendar, policy=configured().reminders).plan(session, now=now)
 
     async def send(at: datetime) -> Any:
         client = ZaloClient(token=TOKEN, api_base=fake.base)
         channel = ZaloChannel(
             client=client,
             open_session=open_session,
-            config=HandlerConfig(zone=zone),
-            limiter=RateLimiter(RateLimits(per_chat_interval=0)),
+            config=configuration.handlers,
+            limiter=RateLimiter(configuration.zalo_limits),
         )
         sender = OutboxSender(
             open_session=open_session,
             sender=ChannelSender({"zalo": channel}),
             render=OutboxRenderer(calendar=calendar, language="vi"),
-            grace=timedelta(hours=2),
+            grace=configuration.reminders.grace,
         )
         try:
             return await sender.send_due(now=at)
@@ -296,7 +295,7 @@ def test_a_quota_error_is_retried_later_and_reported(
     reminder = next(r for r in rows(open_session, Outbox) if r.channel == "zalo")
     assert reminder.state == OutboxState.PENDING
     assert reminder.due_at > now, "retried later, not now"
-    [warning] = [r for r in rows(open_session, Outbox) if r.key.startswith("zalo-quota:")]
+    [warning] = [r for r in rows(open_session, Outbox) if r.key.startswith("quota:zalo:")]
     assert (warning.channel, warning.chat_id) == ("telegram", "-100777"), "the secretariat is told"
     second = asyncio.run(send(now + timedelta(minutes=5)))
     assert second.sent == 1
@@ -330,12 +329,12 @@ def test_one_officer_on_two_messengers_chooses_where_reminders_go(
     assert "Liên kết thành công! Xin chào Nguyễn Thu Hà" in zalo.say(f"/start {code}")
     assert "Bạn muốn nhận ở đâu?" in zalo.say("/kenh")
     assert "Lời nhắc sẽ gửi vào Zalo" in zalo.press("Zalo")
-    calendar = WorkCalendar(ZoneInfo("Asia/Ho_Chi_Minh"))
+    calendar = configured().calendar
     now = datetime(2026, 11, 23, 1, 1, tzinfo=UTC)
     telegram.now = now + timedelta(hours=1)
     telegram.say("/nhiemvu")  # used last, but Zalo is preferred
     with transaction(open_session) as session:
-        Planner(calendar=calendar, policy=ReminderPolicy()).plan(session, now=now)
+        Planner(calendar=calendar, policy=configured().reminders).plan(session, now=now)
     channels = {r.channel for r in rows(open_session, Outbox)}
     assert channels == {"zalo"}
 

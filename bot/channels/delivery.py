@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from models.messages import Reply
-from reminders.outbox import PermanentFailure
+from models.messages import PermanentFailure, Reply
 
 
 class NoticeChannel(Protocol):

@@ -11,9 +11,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from locales import Translator
+from models.conversations import menu_choice, remember_menu
 from models.db import SessionFactory, transaction
 from models.messages import Reply
-from models.queries import menu_choice, remember_menu
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RateLimits:
-    per_chat_interval: float = 1.0  # seconds between two messages to one chat
-    group_per_minute: int = 20
-    global_per_second: int = 30
+    """A messenger's published sending limits (from the settings, see `bot.app`)."""
+
+    per_chat_interval: float  # seconds between two messages to one chat
+    group_per_minute: int  # messages to one group chat in any minute
+    global_per_second: int  # messages to all chats in any second
 
 
 class RateLimiter:

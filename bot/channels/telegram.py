@@ -60,11 +60,18 @@ from handlers.context import HandlerConfig
 from handlers.dispatch import handle
 from handlers.general import MENU_COMMANDS
 from locales import LANGUAGES, Translator
+from models.accounts import mark_unreachable
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
-from models.messages import Attachment, Choice, Inbound, Reply
-from models.queries import mark_unreachable
-from reminders.outbox import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from models.messages import (
+    Attachment,
+    Choice,
+    Inbound,
+    OutcomeUnknown,
+    PermanentFailure,
+    Reply,
+    TemporaryFailure,
+)
 
 CHANNEL = "telegram"
 MESSAGE_LIMIT = 4096

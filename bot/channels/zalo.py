@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
 
 from bot.channels import numbered_menu
 from bot.channels.rate_limit import RateLimiter
@@ -26,11 +25,17 @@ from bot.inbox import Inbox
 from handlers.context import HandlerConfig
 from handlers.dispatch import handle
 from models.db import SessionFactory, transaction
-from models.enums import ChatKind, GroupPurpose
-from models.messages import Attachment, Inbound, Reply
-from models.queries import insert_ignoring_conflict
-from models.tables import GroupBinding, Outbox, PublicMedia
-from reminders.outbox import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from models.enums import ChatKind
+from models.messages import (
+    Attachment,
+    Inbound,
+    OutcomeUnknown,
+    PermanentFailure,
+    QuotaExceeded,
+    Reply,
+    TemporaryFailure,
+)
+from models.tables import PublicMedia
 
 CHANNEL = "zalo"
 MESSAGE_LIMIT = 2000
@@ -268,39 +273,13 @@ class ZaloChannel:
             await self.deliver(chat_id, [reply])
         except ZaloError as error:
             if error.code == QUOTA_EXCEEDED:
-                await asyncio.to_thread(self._report_quota, error.description)
-                raise TemporaryFailure(f"Zalo quota exceeded: {error.description}") from None
+                log.error("Zalo quota exceeded (%s): messages wait and are retried", error)
+                raise QuotaExceeded(CHANNEL, error.description) from None
             if error.code >= 500:
                 raise TemporaryFailure(str(error)) from None
             raise PermanentFailure(str(error)) from None
         except ZaloNetworkError as error:
             raise OutcomeUnknown(str(error)) from None
-
-    def _report_quota(self, description: str) -> None:
-        """Tell the secretariat (on its other messengers), once a day, that Zalo's quota is spent."""
-        now = datetime.now(UTC)
-        try:
-            with transaction(self.open_session) as session:
-                groups = session.exec(
-                    select(GroupBinding).where(
-                        GroupBinding.purpose == GroupPurpose.SECRETARIAT,
-                        GroupBinding.channel != CHANNEL,
-                    )
-                ).all()
-                for group in groups:
-                    insert_ignoring_conflict(
-                        session,
-                        Outbox,
-                        key=f"zalo-quota:{group.channel}:{group.chat_id}:{now.date().isoformat()}",
-                        channel=group.channel,
-                        chat_id=group.chat_id,
-                        due_at=now,
-                        payload={"kind": "zalo_quota", "description": description[:200]},
-                        created_at=now,
-                    )
-        except SQLAlchemyError:
-            log.exception("could not record the Zalo quota warning")
-        log.error("Zalo quota exceeded (%s): messages wait and are retried later", description)
 
 
 def _received_at(message: dict[str, Any]) -> datetime:

@@ -1,0 +1,53 @@
+"""Chat accounts: created on first contact, marked unreachable when they block the bot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models.tables import ChannelAccount
+
+
+def account_for(
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    display_name: str,
+    at: datetime,
+    language: str,
+) -> ChannelAccount:
+    """The chat account for a messenger identity, created on first contact."""
+    account = session.exec(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        )
+    ).first()
+    if account is None:
+        account = ChannelAccount(
+            channel=channel,
+            external_id=external_id,
+            display_name=display_name,
+            language=language,
+            created_at=at,
+        )
+    elif display_name:
+        account.display_name = display_name
+    account.last_seen_at = at
+    account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
+    session.add(account)
+    session.flush()
+    return account
+
+
+def mark_unreachable(session: Session, *, channel: str, external_id: str, at: datetime) -> None:
+    """The person blocked the bot: stop writing to them until they write again."""
+    session.execute(
+        sa.update(ChannelAccount)
+        .where(
+            col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id
+        )
+        .values(unreachable_since=at)
+    )

@@ -1,0 +1,55 @@
+"""Where a chat stands: the guided flow in progress, and the numbered menu shown last."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models.sql import is_postgresql
+from models.tables import ChatMenu, Conversation, Evidence
+
+
+def conversation_for(
+    session: Session, *, channel: str, chat_id: str, account_id: int, lock: bool = False
+) -> Conversation | None:
+    """The account's conversation in this chat; with `lock`, held until the transaction ends
+    (PostgreSQL), so two workers never move the same conversation at once."""
+    query = select(Conversation).where(
+        Conversation.channel == channel,
+        Conversation.chat_id == chat_id,
+        Conversation.account_id == account_id,
+    )
+    if lock and is_postgresql(session):
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def end_conversation(session: Session, conversation: Conversation) -> None:
+    """Forget a conversation and any evidence it staged but never saved."""
+    session.execute(
+        sa.delete(Evidence).where(
+            col(Evidence.conversation_id) == conversation.id, col(Evidence.report_id).is_(None)
+        )
+    )
+    session.delete(conversation)
+    session.flush()
+
+
+def remember_menu(
+    session: Session, *, channel: str, chat_id: str, choices: list[str], at: datetime
+) -> None:
+    """Keep the numbered menu just shown in a chat, replacing the one before."""
+    menu = session.get(ChatMenu, (channel, chat_id)) or ChatMenu(channel=channel, chat_id=chat_id)
+    menu.choices = choices
+    menu.updated_at = at
+    session.add(menu)
+
+
+def menu_choice(session: Session, *, channel: str, chat_id: str, number: int) -> str | None:
+    """The data of option `number` (1-based) in the chat's last numbered menu."""
+    menu = session.get(ChatMenu, (channel, chat_id))
+    if menu is None or not 1 <= number <= len(menu.choices):
+        return None
+    return menu.choices[number - 1]

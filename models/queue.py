@@ -1,0 +1,293 @@
+"""The two queues in the database: the inbox of raw updates and the outbox of messages to send.
+
+Every kind of outbox message is declared here once: an `OutboxKind`, one payload model that says
+what the row carries, and the template of its unique key (one occurrence, one row, however
+often planning runs). Both queues hand rows to workers under a lease, so a worker that dies
+only delays its rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from models.enums import OutboxState
+from models.sql import insert_ignoring_conflict, is_postgresql
+from models.tables import InboxUpdate, Outbox, SeenDelivery
+
+log = logging.getLogger(__name__)
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row is; its payload model below says what it carries."""
+
+    REMINDER = "reminder"  # before a deadline
+    OVERDUE = "overdue"  # a daily nudge after it
+    ESCALATION = "escalation"  # to the unit lead, once the nudges ran out
+    SNOOZE = "snooze"  # a reminder again on the next working morning
+    DIGEST = "digest"  # to a bound group
+    QUOTA = "quota"  # to the secretariat: a messenger's sending quota is spent
+
+    @property
+    def snoozable(self) -> bool:
+        """Reminders carry a "remind me next working day" button."""
+        return self in (OutboxKind.REMINDER, OutboxKind.OVERDUE, OutboxKind.SNOOZE)
+
+
+class OutboxPayload(BaseModel):
+    """What an outbox row carries, as stored in its JSON column."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    kind: OutboxKind
+    # The rest of the unique key after "kind:"; formatted with the fields, `channel` and `chat_id`.
+    key_template: ClassVar[str]
+
+    def key(self, *, channel: str, chat_id: str) -> str:
+        """The row's unique key: the same occurrence always gets the same key."""
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        rest = self.key_template.format(channel=channel, chat_id=chat_id, **values)
+        return f"{self.kind.value}:{rest}"
+
+
+class AssignmentNotice(OutboxPayload):
+    """A message to one officer's chat account about one assignment falling due on `due`."""
+
+    account_id: int
+    assignment_id: int
+    due: date
+    period_start: date | None = None  # periodic tasks: the period the reminder is for
+
+
+class ReminderPayload(AssignmentNotice):
+    kind: Literal[OutboxKind.REMINDER] = OutboxKind.REMINDER
+    key_template = "{assignment_id}:{account_id}:{days_before}:{due}"
+    days_before: int
+
+
+class OverduePayload(AssignmentNotice):
+    kind: Literal[OutboxKind.OVERDUE] = OutboxKind.OVERDUE
+    key_template = "{assignment_id}:{account_id}:{nudge}:{due}"
+    nudge: int
+
+
+class EscalationPayload(AssignmentNotice):
+    kind: Literal[OutboxKind.ESCALATION] = OutboxKind.ESCALATION
+    key_template = "{assignment_id}:{account_id}:{due}"
+
+
+class SnoozePayload(AssignmentNotice):
+    kind: Literal[OutboxKind.SNOOZE] = OutboxKind.SNOOZE
+    key_template = "{snoozed}@{day}"
+    snoozed: str = ""  # the key of the reminder snoozed (without "snooze:")
+    day: date | None = None  # the working day it comes again
+
+
+class DigestPayload(OutboxPayload):
+    kind: Literal[OutboxKind.DIGEST] = OutboxKind.DIGEST
+    key_template = "{channel}:{chat_id}:{at}"
+    at: datetime  # the digest time it was queued for
+    unit_id: int | None = None  # None: the whole province
+
+
+class QuotaPayload(OutboxPayload):
+    kind: Literal[OutboxKind.QUOTA] = OutboxKind.QUOTA
+    key_template = "{exhausted}:{channel}:{chat_id}:{day}"  # once a day per group
+    exhausted: str  # the messenger whose quota is spent
+    description: str = Field(default="", max_length=200)
+    day: date
+
+
+AnyPayload = Annotated[
+    ReminderPayload
+    | OverduePayload
+    | EscalationPayload
+    | SnoozePayload
+    | DigestPayload
+    | QuotaPayload,
+    Field(discriminator="kind"),
+]
+_PAYLOAD = TypeAdapter[AnyPayload](AnyPayload)
+
+
+def payload_of(row: Outbox) -> AnyPayload | None:
+    """The typed payload of a row; None (and a log line) if it cannot be read."""
+    try:
+        return _PAYLOAD.validate_python(row.payload)
+    except ValidationError as error:
+        log.warning("outbox row %s has an unreadable payload: %s", row.key, error.errors()[:1])
+        return None
+
+
+def enqueue(
+    session: Session,
+    payload: OutboxPayload,
+    *,
+    channel: str,
+    chat_id: str,
+    due_at: datetime,
+    now: datetime,
+) -> bool:
+    """Write one message to send at `due_at`; False if this occurrence is already queued."""
+    return insert_ignoring_conflict(
+        session,
+        Outbox,
+        key=payload.key(channel=channel, chat_id=chat_id),
+        channel=channel,
+        chat_id=chat_id,
+        due_at=due_at,
+        payload=payload.model_dump(mode="json"),
+        state=OutboxState.PENDING,
+        attempts=0,
+        created_at=now,
+    )
+
+
+def outbox_row(session: Session, *, payload: OutboxPayload, channel: str, chat_id: str) -> Outbox:
+    """The row of this occurrence (it must have been queued)."""
+    key = payload.key(channel=channel, chat_id=chat_id)
+    return session.exec(select(Outbox).where(Outbox.key == key)).one()
+
+
+def last_sent(
+    session: Session, *, kind: OutboxKind, channel: str, chat_id: str
+) -> datetime | None:
+    """When a message of `kind` last reached this chat."""
+    return session.exec(
+        select(sa.func.max(Outbox.sent_at)).where(
+            Outbox.channel == channel,
+            Outbox.chat_id == chat_id,
+            Outbox.state == OutboxState.SENT,
+            col(Outbox.key).startswith(f"{kind.value}:"),
+        )
+    ).first()
+
+
+# ---- the outbox's senders ------------------------------------------------------------------
+
+
+def claim_due_outbox(
+    session: Session, *, now: datetime, lease: timedelta, limit: int
+) -> list[Outbox]:
+    """Take up to `limit` due rows for this sender for `lease`; other senders skip them."""
+    query = (
+        select(Outbox)
+        .where(Outbox.state == OutboxState.PENDING, col(Outbox.due_at) <= now)
+        .order_by(col(Outbox.due_at), col(Outbox.id))
+        .limit(limit)
+    )
+    return _take_with_lease(session, Outbox, query, now=now, lease=lease)
+
+
+def drop_stale_outbox(session: Session, *, due_before: datetime) -> list[str]:
+    """Give up on rows that waited past the grace period; returns their keys."""
+    keys = list(
+        session.exec(
+            select(Outbox.key).where(
+                Outbox.state == OutboxState.PENDING, col(Outbox.due_at) < due_before
+            )
+        ).all()
+    )
+    if keys:
+        session.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.key).in_(keys))
+            .values(state=OutboxState.DROPPED, last_error="past the grace period")
+        )
+    return keys
+
+
+def recover_interrupted_outbox(session: Session, *, now: datetime) -> int:
+    """Rows left 'sending' by a sender that died: their outcome is unknown, so they are not
+    sent again (a Bot API send has no idempotency key)."""
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.state) == OutboxState.SENDING,
+            sa.or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
+        )
+        .values(state=OutboxState.UNKNOWN, last_error="the sender stopped while sending")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---- the inbox -----------------------------------------------------------------------------
+
+
+def record_delivery(session: Session, *, channel: str, delivery_id: str, at: datetime) -> bool:
+    """Remember an inbound delivery; False if it was handled before."""
+    return insert_ignoring_conflict(
+        session, SeenDelivery, channel=channel, delivery_id=delivery_id, received_at=at
+    )
+
+
+def store_inbox(
+    session: Session, *, channel: str, delivery_id: str, payload: dict[str, Any], at: datetime
+) -> bool:
+    """Keep a raw update until it is handled; False if it was stored before (a resend)."""
+    return insert_ignoring_conflict(
+        session,
+        InboxUpdate,
+        channel=channel,
+        delivery_id=delivery_id,
+        payload=payload,
+        received_at=at,
+    )
+
+
+def claim_inbox(
+    session: Session, *, channel: str, now: datetime, lease: timedelta, limit: int
+) -> list[InboxUpdate]:
+    """Unhandled updates nobody holds, oldest first, now held by this worker for `lease`."""
+    query = (
+        select(InboxUpdate)
+        .where(InboxUpdate.channel == channel, col(InboxUpdate.handled_at).is_(None))
+        .order_by(col(InboxUpdate.received_at), col(InboxUpdate.delivery_id))
+        .limit(limit)
+    )
+    return _take_with_lease(session, InboxUpdate, query, now=now, lease=lease)
+
+
+def mark_inbox_handled(session: Session, *, channel: str, delivery_id: str, at: datetime) -> None:
+    session.execute(
+        sa.update(InboxUpdate)
+        .where(col(InboxUpdate.channel) == channel, col(InboxUpdate.delivery_id) == delivery_id)
+        .values(handled_at=at)
+    )
+
+
+# ---- leases --------------------------------------------------------------------------------
+
+_Leased = TypeVar("_Leased", InboxUpdate, Outbox)
+
+
+def _take_with_lease(
+    session: Session,
+    table: type[_Leased],
+    query: SelectOfScalar[_Leased],
+    *,
+    now: datetime,
+    lease: timedelta,
+) -> list[_Leased]:
+    """The rows of `query` that nobody holds, now held by this worker until `now + lease`.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so two workers never take the same row
+    at the same moment; SQLite's single writer (BEGIN IMMEDIATE) gives the same guarantee.
+    """
+    claimed_until = col(table.claimed_until)
+    query = query.where(sa.or_(claimed_until.is_(None), claimed_until < now))
+    if is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.claimed_until = now + lease
+        session.add(row)
+    session.flush()
+    return rows
