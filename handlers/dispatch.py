@@ -1,8 +1,9 @@
 """The one entry point of every channel: an `Inbound` in, the replies out.
 
-Routing, in order: a delivery seen before is dropped; commands (which interrupt any flow, except
-the navigation commands of the flow itself); buttons that start something; the answer to the
-current step of a guided flow; anything else gets help.
+Routing, in order: a delivery seen before is dropped; commands (declared in `handlers.commands`;
+they interrupt any flow, except the navigation commands of the flow itself); buttons that start
+something (declared below); the answer to the current step of a guided flow (`handlers.flows`);
+anything else gets help.
 """
 
 from __future__ import annotations
@@ -12,33 +13,21 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from handlers import (
-    accounts,
-    correction,
-    general,
-    groups,
-    onboarding,
-    quick_report,
-    reminder_actions,
-    report,
-    secretariat,
-    tasks,
-)
+from handlers import accounts, correction, general, groups, reminder_actions, report
 from handlers.choices import (
     CORRECT_ASSIGNMENT,
     REPORT_ASSIGNMENT,
     SET_LANGUAGE,
-    SHOW_HELP,
-    SHOW_TASKS,
     SNOOZE_REMINDER,
-    START_CORRECTION,
-    START_REPORT,
     main_menu,
 )
+from handlers.commands import BY_BUTTON, BY_NAME, Command, not_understood, show_help
 from handlers.context import Context, HandlerConfig
-from handlers.text import Command, clean_text, parse_command
+from handlers.flow import navigation_choice
+from handlers.flows import flow_of
+from handlers.text import ParsedCommand, clean_text, parse_command
 from models.accounts import account_for
-from models.assignments import assignment_of_unit
+from models.assignments import AssignmentView, assignment_of_unit
 from models.conversations import conversation_for, end_conversation
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
@@ -46,64 +35,27 @@ from models.messages import Inbound, Reply
 from models.queue import record_delivery
 from models.tables import Conversation, Officer, Unit
 
-CommandHandler = Callable[[Context, str], list[Reply]]
 CONVERSATION_TTL = timedelta(days=7)
+ButtonHandler = Callable[[Context, str], list[Reply]]
 
 
-def _cancel(ctx: Context, args: str = "") -> list[Reply]:
-    assert ctx.account.id is not None
-    conversation = conversation_for(
-        ctx.session,
-        channel=ctx.inbound.channel,
-        chat_id=ctx.inbound.chat_id,
-        account_id=ctx.account.id,
-    )
-    if conversation is None:
-        return general.nothing_to_cancel(ctx)
-    return report.cancel(ctx, conversation)
+def _report_assignment(ctx: Context, raw_id: str) -> list[Reply]:
+    view = _own_assignment(ctx, raw_id)
+    return report.begin(ctx, view=view) if view else _not_own_task(ctx)
 
 
-# Commands anyone may use, linked or not.
-OPEN_COMMANDS: dict[str, CommandHandler] = {
-    "start": onboarding.start,
-    "help": general.show_help,
-    "trogiup": general.show_help,
-    "lang": general.set_language,
-    "ngonngu": general.set_language,
-    "cancel": _cancel,
-    "huy": _cancel,
-    "bind": groups.bind,
-    "ketnoi": groups.bind,
-}
+def _correct_assignment(ctx: Context, raw_id: str) -> list[Reply]:
+    view = _own_assignment(ctx, raw_id)
+    return correction.correct_assignment(ctx, view) if view else _not_own_task(ctx)
 
-# Commands for an account linked to an officer.
-OFFICER_COMMANDS: dict[str, CommandHandler] = {
-    "tasks": tasks.list_tasks,
-    "nhiemvu": tasks.list_tasks,
-    "report": quick_report.report_command,
-    "baocao": quick_report.report_command,
-    "fix": correction.correct_command,
-    "sua": correction.correct_command,
-    "groupcode": groups.group_code,
-    "manhom": groups.group_code,
-    "linkcode": accounts.link_code,
-    "lienket": accounts.link_code,
-    "channel": accounts.choose_channel,
-    "kenh": accounts.choose_channel,
-    "digest": secretariat.digest,
-    "tonghop": secretariat.digest,
-    "export": secretariat.export,
-    "xuatfile": secretariat.export,
-}
 
-# What the bot answers in a group chat; every other command points to the private chat.
-GROUP_COMMANDS: dict[str, CommandHandler] = {
-    "bind": groups.bind,
-    "ketnoi": groups.bind,
-    "help": general.show_help,
-    "trogiup": general.show_help,
-    "digest": secretariat.digest,
-    "tonghop": secretariat.digest,
+# Buttons that start something, by the prefix of their data; the rest of the data is only a
+# hint (an id), checked against the database by the handler.
+BUTTONS: dict[str, ButtonHandler] = {
+    REPORT_ASSIGNMENT: _report_assignment,
+    CORRECT_ASSIGNMENT: _correct_assignment,
+    SNOOZE_REMINDER: reminder_actions.snooze,
+    accounts.SET_CHANNEL: accounts.choose_channel,
 }
 
 
@@ -172,7 +124,7 @@ def route(ctx: Context) -> list[Reply]:
     if command is not None:
         return _route_command(ctx, command, conversation)
     if inbound.choice is not None and inbound.choice.startswith(SET_LANGUAGE):
-        return general.set_language(ctx, inbound.choice.removeprefix(SET_LANGUAGE))
+        return general.set_language(ctx, inbound.choice.removeprefix(SET_LANGUAGE))  # unlinked too
     if ctx.officer is None:
         return general.not_linked(ctx)
     if inbound.choice is not None:
@@ -185,21 +137,35 @@ def route(ctx: Context) -> list[Reply]:
 
 
 def _route_command(
-    ctx: Context, command: Command, conversation: Conversation | None
+    ctx: Context, parsed: ParsedCommand, conversation: Conversation | None
 ) -> list[Reply]:
     """Commands interrupt a flow, except the flow's own Back/Skip/Cancel."""
+    command = BY_NAME.get(parsed.name)
     if ctx.inbound.chat_kind == ChatKind.GROUP:
-        return GROUP_COMMANDS.get(command.name, groups.private_only)(ctx, command.args)
-    if conversation is not None and command.name in report.NAVIGATION_COMMANDS:
-        choice = f"{conversation.token}:{report.NAVIGATION_COMMANDS[command.name]}"
+        if command is None or ChatKind.GROUP not in command.where:
+            return groups.private_only(ctx)
+        return _run(ctx, command, parsed.args)
+    if conversation is not None and (choice := navigation_choice(conversation, parsed.name)):
         return _continue(ctx, conversation, choice=choice)
-    if command.name in OPEN_COMMANDS:
-        return OPEN_COMMANDS[command.name](ctx, command.args)
-    if command.name in OFFICER_COMMANDS:
-        if ctx.officer is None:
-            return general.not_linked(ctx)
-        return OFFICER_COMMANDS[command.name](ctx, command.args)
-    return general.not_understood(ctx)
+    if command is None:
+        return not_understood(ctx)
+    if command.linked and ctx.officer is None:
+        return general.not_linked(ctx)
+    return _run(ctx, command, parsed.args)
+
+
+def _run(ctx: Context, command: Command, args: str) -> list[Reply]:
+    """Run a command the person may use; the role is checked against the database."""
+    if not command.allowed_for(ctx):
+        return [
+            ctx.reply(
+                ctx.t(
+                    "Only the secretariat can use /{command}.",
+                    command=command.name_in(ctx.t.language),
+                )
+            )
+        ]
+    return command.handler(ctx, args)
 
 
 def _outside_any_flow(ctx: Context) -> list[Reply]:
@@ -207,7 +173,7 @@ def _outside_any_flow(ctx: Context) -> list[Reply]:
     _ = ctx.t
     if ctx.inbound.choice is not None:
         stale = ctx.reply(_("That button belongs to an earlier message that is no longer active."))
-        return [stale, *general.show_help(ctx)]
+        return [stale, *show_help(ctx)]
     if ctx.inbound.attachments:
         return [
             ctx.reply(
@@ -217,11 +183,15 @@ def _outside_any_flow(ctx: Context) -> list[Reply]:
                 main_menu(ctx),
             )
         ]
-    return general.not_understood(ctx)
+    return not_understood(ctx)
 
 
 def _continue(ctx: Context, conversation: Conversation, *, choice: str | None) -> list[Reply]:
-    return report.resume(
+    flow = flow_of(conversation)
+    if flow is None:  # stored by a version that had a flow this one has not
+        end_conversation(ctx.session, conversation)
+        return not_understood(ctx)
+    return flow.resume(
         ctx,
         conversation,
         text=clean_text(ctx.inbound.text),
@@ -232,33 +202,20 @@ def _continue(ctx: Context, conversation: Conversation, *, choice: str | None) -
 
 def _start_from_button(ctx: Context, data: str) -> list[Reply] | None:
     """Buttons that start something; None if `data` is not one of them."""
-    simple: dict[str, CommandHandler] = {
-        SHOW_TASKS: tasks.list_tasks,
-        START_REPORT: quick_report.report_command,
-        START_CORRECTION: correction.correct_command,
-        SHOW_HELP: general.show_help,
-    }
-    if data in simple:
-        return simple[data](ctx, "")
-    if data.startswith(accounts.SET_CHANNEL):
-        return accounts.choose_channel(ctx, data)
-    if data.startswith(SNOOZE_REMINDER):
-        return reminder_actions.snooze(ctx, data.removeprefix(SNOOZE_REMINDER))
-    for prefix in (REPORT_ASSIGNMENT, CORRECT_ASSIGNMENT):
+    if data in BY_BUTTON:
+        return _run(ctx, BY_BUTTON[data], "")
+    for prefix, handler in BUTTONS.items():
         if data.startswith(prefix):
-            return _start_for_assignment(ctx, prefix, data.removeprefix(prefix))
+            return handler(ctx, data.removeprefix(prefix))
     return None
 
 
-def _start_for_assignment(ctx: Context, prefix: str, raw_id: str) -> list[Reply]:
+def _own_assignment(ctx: Context, raw_id: str) -> AssignmentView | None:
     # The id in the button is only a hint: the permission rule is checked against the database.
-    view = (
-        assignment_of_unit(ctx.session, unit_id=ctx.unit_id, assignment_id=int(raw_id))
-        if raw_id.isdigit()
-        else None
-    )
-    if view is None:
-        return [ctx.reply(ctx.t("That task is not one of {unit}'s tasks.", unit=ctx.unit_name))]
-    if prefix == CORRECT_ASSIGNMENT:
-        return correction.correct_assignment(ctx, view)
-    return report.begin(ctx, view=view)
+    if not raw_id.isdigit():
+        return None
+    return assignment_of_unit(ctx.session, unit_id=ctx.unit_id, assignment_id=int(raw_id))
+
+
+def _not_own_task(ctx: Context) -> list[Reply]:
+    return [ctx.reply(ctx.t("That task is not one of {unit}'s tasks.", unit=ctx.unit_name))]

@@ -2,20 +2,30 @@
 proposals → evidence → confirm. Nothing is stored before the officer confirms.
 
 The steps, their order and when each applies are declared once, in `STEPS`; each step's
-question and validation sit next to each other below. Corrections run the same flow, pre-filled
-from the report they correct.
+question and validation sit next to each other below; `handlers.flow` runs them. Corrections run
+the same flow, pre-filled from the report they correct.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-
-from pydantic import BaseModel
 
 from handlers.choices import main_menu
 from handlers.context import Context
+from handlers.flow import (
+    EDIT,
+    SKIP,
+    Answer,
+    Finish,
+    Flow,
+    FlowDraft,
+    FlowState,
+    Invalid,
+    Outcome,
+    Stay,
+    Step,
+    is_edit_choice,
+)
 from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_number, parse_percent
 from locales import N_
 from models.assignments import (
@@ -26,31 +36,20 @@ from models.assignments import (
     record_report,
     unit_assignments,
 )
-from models.conversations import conversation_for, end_conversation
+from models.conversations import end_conversation
 from models.enums import REPORTABLE_STATUSES, Status
 from models.labels import STATUS_ICONS, STATUS_LABELS
 from models.messages import Attachment, Choice, Reply
 from models.tables import Conversation, Evidence, Report
 
-FLOW = "report"
 TASKS_PER_PAGE = 8
 MAX_EVIDENCE_FILES = 5
 IMPLIED_PERCENT = {Status.NOT_STARTED: 0, Status.DONE: 100}
-
-# Navigation values, and the slash commands that pick them where numbers are ambiguous.
-BACK, SKIP, CANCEL = "back", "skip", "cancel"
-NAVIGATION_COMMANDS = {
-    "back": BACK,
-    "quaylai": BACK,
-    "skip": SKIP,
-    "boqua": SKIP,
-    "cancel": CANCEL,
-    "huy": CANCEL,
-}
+SAVE = "save"
 
 
-class Draft(BaseModel):
-    """The answers so far, kept in the conversation row between messages."""
+class Draft(FlowDraft):
+    """The report's answers so far, kept in the conversation row between messages."""
 
     assignment_id: int | None = None
     page: int = 0
@@ -62,58 +61,13 @@ class Draft(BaseModel):
     proposals: str | None = None
     evidence_ids: list[int] = []
     corrects_report_id: int | None = None
-    editing: bool = False
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the officer sent at a step: a picked option (token removed) or typed text."""
-
-    text: str
-    choice: str | None
-    attachments: tuple[Attachment, ...] = ()
-
-
-class Invalid(Exception):
-    """The answer does not fit the step; the message (translated) says why."""
-
-
-@dataclass(frozen=True)
-class Stay:
-    """The answer was taken but the step goes on (another page, another file)."""
-
-    notice: str = ""
-
-
-@dataclass(frozen=True)
-class GoTo:
-    """Jump to a named step (editing one field from the summary)."""
-
-    step: str
-
-
-@dataclass(frozen=True)
-class ShowEditMenu:
-    """Offer the fields that can be edited."""
-
-
-@dataclass(frozen=True)
-class SaveReport:
-    """The officer confirmed: store the report."""
-
-
-# What a step's `accept` decides after taking an answer; None means "on to the next step".
-Outcome = Stay | GoTo | ShowEditMenu | SaveReport | None
 
 
 @dataclass
-class ReportState:
-    """One turn of the flow: the context, the conversation row, its draft and its task."""
+class ReportState(FlowState[Draft]):
+    """One turn of the report: the flow's state and the assignment it is about."""
 
-    ctx: Context
-    conversation: Conversation
-    draft: Draft
-    view: AssignmentView | None
+    view: AssignmentView | None = None
 
     @property
     def task_title(self) -> str:
@@ -121,34 +75,12 @@ class ReportState:
         return f"{self.view.task.code} · {self.view.task.title}"
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    label: str
-    ask: Callable[[ReportState], Reply]
-    accept: Callable[[ReportState, Answer], Outcome]
-    applies: Callable[[ReportState], bool] = lambda state: True
-    answered: Callable[[ReportState], bool] = lambda state: True
-
-
-# ---- choices -------------------------------------------------------------------------------
-
-
-def _choice(state: ReportState, label: str, value: str, command: str | None = None) -> Choice:
-    return Choice(label=label, data=f"{state.conversation.token}:{value}", command=command)
+def _choice(state: ReportState, label: str, value: str) -> Choice:
+    return REPORT.choice(state, label, value)
 
 
 def _navigation(state: ReportState, *, skip_label: str | None = None) -> list[Choice]:
-    """Skip (when offered), Back (unless this is the first step) and Cancel."""
-    _ = state.ctx.t
-    english = _.language == "en"
-    choices = []
-    if skip_label is not None:
-        choices.append(_choice(state, skip_label, SKIP, "skip" if english else "boqua"))
-    if _previous_step(state) is not None:
-        choices.append(_choice(state, _("⬅️ Back"), BACK, "back" if english else "quaylai"))
-    choices.append(_choice(state, _("✖️ Cancel"), CANCEL, "cancel" if english else "huy"))
-    return choices
+    return REPORT.navigation(state, skip_label=skip_label)
 
 
 # ---- step: task ----------------------------------------------------------------------------
@@ -464,9 +396,7 @@ def stage_evidence(state: ReportState, attachments: tuple[Attachment, ...]) -> s
     return "\n".join(notices)
 
 
-# ---- step: confirm -------------------------------------------------------------------------
-
-SAVE, EDIT = "save", "edit"
+# ---- step: confirm ----
 
 
 def summary(state: ReportState) -> str:
@@ -492,7 +422,7 @@ def summary(state: ReportState) -> str:
         )
     if draft.result:
         lines.append(_("Result: {text}", text=draft.result))
-    if draft.blockers and _STEP_BY_NAME["blockers"].applies(state):
+    if draft.blockers and REPORT.step("blockers").applies(state):
         lines.append(_("Difficulties: {text}", text=draft.blockers))
     if draft.proposals:
         lines.append(_("Proposals: {text}", text=draft.proposals))
@@ -515,30 +445,12 @@ def ask_confirm(state: ReportState) -> Reply:
     return ctx.reply(f"{heading}\n\n{summary(state)}", choices, may_edit=True)
 
 
-def _editable_steps(state: ReportState) -> list[Step]:
-    return [s for s in STEPS if s.name not in ("task", "confirm") and s.applies(state)]
-
-
 def accept_confirm(state: ReportState, answer: Answer) -> Outcome:
-    _ = state.ctx.t
-    if answer.choice == EDIT:
-        return ShowEditMenu()
-    if answer.choice and answer.choice.startswith(f"{EDIT}:"):
-        name = answer.choice.removeprefix(f"{EDIT}:")
-        if name not in {s.name for s in _editable_steps(state)}:
-            raise Invalid(_("Please pick one of the options below."))
-        state.draft.editing = True
-        return GoTo(name)
+    if is_edit_choice(answer.choice):
+        return REPORT.edit_choice(state, answer.choice)
     if answer.choice != SAVE:
-        raise Invalid(_("Tap Save to store the report, Edit to change it, or Cancel."))
-    return SaveReport()
-
-
-def edit_menu(state: ReportState) -> Reply:
-    """The fields of the summary the officer can change."""
-    _ = state.ctx.t
-    choices = [_choice(state, _(s.label), f"{EDIT}:{s.name}") for s in _editable_steps(state)]
-    return state.ctx.reply(_("Which part do you want to change?"), [*choices, *_navigation(state)])
+        raise Invalid(state.ctx.t("Tap Save to store the report, Edit to change it, or Cancel."))
+    return Finish()
 
 
 # ---- the flow, declared once ---------------------------------------------------------------
@@ -552,7 +464,7 @@ def _has_indicator(state: ReportState) -> bool:
     return state.view is not None and bool(state.view.task.indicator)
 
 
-STEPS: tuple[Step, ...] = (
+STEPS: tuple[Step[ReportState], ...] = (
     Step(
         "task",
         N_("Task"),
@@ -560,6 +472,7 @@ STEPS: tuple[Step, ...] = (
         accept_task,
         applies=lambda s: s.draft.corrects_report_id is None,
         answered=lambda s: s.draft.assignment_id is not None,
+        editable=False,
     ),
     Step(
         "status",
@@ -596,95 +509,65 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("proposals", N_("Proposals"), ask_proposals, accept_proposals),
     Step("evidence", N_("Evidence"), ask_evidence, accept_evidence),
-    Step("confirm", N_("Confirm"), ask_confirm, accept_confirm),
+    Step("confirm", N_("Confirm"), ask_confirm, accept_confirm, editable=False),
 )
-_STEP_BY_NAME = {step.name: step for step in STEPS}
 
 
-def _current(state: ReportState) -> Step:
-    return _STEP_BY_NAME.get(state.conversation.step, STEPS[0])
+# ---- the flow ------------------------------------------------------------------------------
 
 
-def _previous_step(state: ReportState) -> Step | None:
-    if state.draft.editing:
-        return _STEP_BY_NAME["confirm"] if state.conversation.step != "confirm" else None
-    index = STEPS.index(_current(state))
-    return next((s for s in reversed(STEPS[:index]) if s.applies(state)), None)
+class ReportFlow(Flow[ReportState]):
+    """The guided progress report, and corrections pre-filled from the report they correct."""
+
+    name = "report"
+    steps = STEPS
+    summary_step = "confirm"
+
+    def load(self, ctx: Context, conversation: Conversation) -> ReportState | list[Reply]:
+        draft = Draft.model_validate(conversation.data)
+        view = None
+        if draft.assignment_id is not None:
+            # Re-read with the permission rule: if the unit changed, the draft's task is gone.
+            view = assignment_of_unit(
+                ctx.session, unit_id=ctx.unit_id, assignment_id=draft.assignment_id
+            )
+            if view is None:
+                end_conversation(ctx.session, conversation)
+                return [
+                    ctx.reply(
+                        ctx.t(
+                            "That task is no longer assigned to your unit. The report was cancelled."
+                        ),
+                        main_menu(ctx),
+                    )
+                ]
+        return ReportState(ctx=ctx, conversation=conversation, draft=draft, view=view)
+
+    def take_files(self, state: ReportState, attachments: tuple[Attachment, ...]) -> str | None:
+        """Files sent at any step are kept for this report (the evidence step takes them too)."""
+        if state.conversation.step == "evidence":
+            return None
+        notice = stage_evidence(state, attachments)
+        return notice + "\n" + state.ctx.t("The file will be attached to this report.")
+
+    def finish(self, state: ReportState) -> list[Reply]:
+        return save(state)
 
 
-def _next_step(state: ReportState) -> Step:
-    index = STEPS.index(_current(state))
-    later = [s for s in STEPS[index + 1 :] if s.applies(state)]
-    if state.draft.editing:
-        # After an edit, ask only what the change made necessary, then show the summary again.
-        return next((s for s in later if not s.answered(state)), _STEP_BY_NAME["confirm"])
-    return later[0]
-
-
-def _go_to(state: ReportState, step: Step, notice: str = "") -> list[Reply]:
-    state.conversation.step = step.name
-    state.conversation.token = secrets.token_hex(3)
-    if step.name == "confirm":
-        state.draft.editing = False
-    replies = [state.ctx.reply(notice)] if notice else []
-    return [*replies, step.ask(state)]
-
-
-def _save_state(state: ReportState) -> None:
-    state.conversation.data = state.draft.model_dump(mode="json")
-    state.conversation.updated_at = state.ctx.now
-    state.ctx.session.add(state.conversation)
-
-
-def _load_state(ctx: Context, conversation: Conversation) -> ReportState:
-    draft = Draft.model_validate(conversation.data)
-    view = None
-    if draft.assignment_id is not None and ctx.unit is not None:
-        # Re-read with the permission rule: if the unit changed, the draft's task is gone.
-        view = assignment_of_unit(
-            ctx.session, unit_id=ctx.unit_id, assignment_id=draft.assignment_id
-        )
-    return ReportState(ctx=ctx, conversation=conversation, draft=draft, view=view)
-
-
-# ---- entry points --------------------------------------------------------------------------
+REPORT = ReportFlow()
 
 
 def begin(
     ctx: Context, *, view: AssignmentView | None = None, correcting: Report | None = None
 ) -> list[Reply]:
-    """Start a guided report (replacing any unfinished one), at the task or at its status."""
-    assert ctx.account.id is not None
+    """Start a guided report (replacing any unfinished one), at the task or at its status;
+    a correction starts at the summary of the report it corrects."""
     if view is None and not unit_assignments(ctx.session, unit_id=ctx.unit_id, today=ctx.today):
         return [ctx.reply(ctx.t("{unit} has no tasks assigned yet.", unit=ctx.unit_name))]
-    old = conversation_for(
-        ctx.session,
-        channel=ctx.inbound.channel,
-        chat_id=ctx.inbound.chat_id,
-        account_id=ctx.account.id,
-    )
-    if old is not None:
-        end_conversation(ctx.session, old)
-    conversation = Conversation(
-        channel=ctx.inbound.channel,
-        chat_id=ctx.inbound.chat_id,
-        account_id=ctx.account.id,
-        flow=FLOW,
-        step="task",
-        token="",
-        data={},
-        updated_at=ctx.now,
-    )
-    ctx.session.add(conversation)
-    ctx.session.flush()
-    state = ReportState(ctx=ctx, conversation=conversation, draft=Draft(), view=None)
-    if view is not None:
-        select_assignment(state, view)
-        first = _STEP_BY_NAME["status"]
-    else:
-        first = STEPS[0]
+    draft = Draft()
+    first = REPORT.step("task")
     if correcting is not None:
-        state.draft = Draft(
+        draft = Draft(
             assignment_id=correcting.assignment_id,
             status=correcting.status,
             percent=correcting.percent,
@@ -694,78 +577,12 @@ def begin(
             proposals=correcting.proposals,
             corrects_report_id=correcting.id,
         )
-        first = _STEP_BY_NAME["confirm"]
-    replies = _go_to(state, first)
-    _save_state(state)
-    return replies
-
-
-def cancel(ctx: Context, conversation: Conversation) -> list[Reply]:
-    """Drop the unfinished report; nothing of it was saved."""
-    end_conversation(ctx.session, conversation)
-    return [ctx.reply(ctx.t("Cancelled. Nothing was saved."), main_menu(ctx))]
-
-
-def resume(
-    ctx: Context,
-    conversation: Conversation,
-    *,
-    text: str,
-    choice: str | None,
-    attachments: tuple[Attachment, ...],
-) -> list[Reply]:
-    """Take the officer's answer to the current step and ask the next question."""
-    _ = ctx.t
-    state = _load_state(ctx, conversation)
-    step = _current(state)
-    if state.draft.assignment_id is not None and state.view is None:
-        end_conversation(ctx.session, conversation)
-        return [
-            ctx.reply(
-                _("That task is no longer assigned to your unit. The report was cancelled."),
-                main_menu(ctx),
-            )
-        ]
-    value = None
-    if choice is not None:
-        token, _sep, value = choice.partition(":")
-        if token != conversation.token:
-            return [
-                ctx.reply(_("That button belongs to an earlier message. Here is where we are:")),
-                step.ask(state),
-            ]
-    if value == CANCEL:
-        return cancel(ctx, conversation)
-    if value == BACK:
-        previous = _previous_step(state)
-        replies = _go_to(state, previous) if previous else [step.ask(state)]
-        _save_state(state)
-        return replies
-    if attachments and step.name != "evidence":
-        notice = stage_evidence(state, attachments)
-        _save_state(state)
-        return [
-            ctx.reply(notice + "\n" + _("The file will be attached to this report.")),
-            step.ask(state),
-        ]
-    answer = Answer(text=text, choice=value, attachments=attachments)
-    try:
-        outcome = step.accept(state, answer)
-    except Invalid as problem:
-        return [ctx.reply(f"⚠️ {problem}"), step.ask(state)]
-    match outcome:
-        case SaveReport():
-            return save(state)
-        case ShowEditMenu():
-            return [edit_menu(state)]
-        case Stay(notice=notice):
-            replies = [*([ctx.reply(notice)] if notice else []), step.ask(state)]
-        case GoTo(step=name):
-            replies = _go_to(state, _STEP_BY_NAME[name])
-        case None:
-            replies = _go_to(state, _next_step(state))
-    _save_state(state)
-    return replies
+        first = REPORT.step("confirm")
+    state = ReportState(ctx=ctx, conversation=REPORT.open(ctx, draft), draft=draft, view=view)
+    if view is not None and correcting is None:
+        select_assignment(state, view)
+        first = REPORT.step("status")
+    return REPORT.begin_at(state, first)
 
 
 def save(state: ReportState) -> list[Reply]:
@@ -778,7 +595,7 @@ def save(state: ReportState) -> list[Reply]:
     if draft.corrects_report_id is not None:
         supersedes = ctx.session.get(Report, draft.corrects_report_id)
         if supersedes is None or is_superseded(ctx.session, report_id=draft.corrects_report_id):
-            end_conversation(ctx.session, state.conversation)
+            REPORT.end(state)
             return [
                 ctx.reply(
                     _(
@@ -792,7 +609,7 @@ def save(state: ReportState) -> list[Reply]:
         percent=draft.percent,
         indicator_value=draft.indicator_value if _has_indicator(state) else None,
         result=draft.result,
-        blockers=draft.blockers if _STEP_BY_NAME["blockers"].applies(state) else None,
+        blockers=draft.blockers if REPORT.step("blockers").applies(state) else None,
         proposals=draft.proposals,
     )
     text = summary(state)
@@ -807,7 +624,7 @@ def save(state: ReportState) -> list[Reply]:
         evidence_ids=draft.evidence_ids,
     )
     code = state.view.task.code
-    end_conversation(ctx.session, state.conversation)
+    REPORT.end(state)
     return [
         ctx.reply(
             _("Saved ✅ Thank you!")

@@ -15,17 +15,17 @@ _GROUPED_THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+(?:,\d+)?$", re.ASCII)
 
 
 @dataclass(frozen=True)
-class Command:
+class ParsedCommand:
     name: str
     args: str
 
 
-def parse_command(text: str) -> Command | None:
-    """`/baocao@MyBot NV-03 60%` → Command("baocao", "NV-03 60%"); None for plain text."""
+def parse_command(text: str) -> ParsedCommand | None:
+    """`/baocao@MyBot NV-03 60%` → ParsedCommand("baocao", "NV-03 60%"); None for plain text."""
     match = _COMMAND.match(text.strip())
     if match is None:
         return None
-    return Command(name=match.group(1).lower(), args=(match.group(2) or "").strip())
+    return ParsedCommand(name=match.group(1).lower(), args=(match.group(2) or "").strip())
 
 
 def clean_text(text: str) -> str:

@@ -48,7 +48,7 @@ def export_rows(session: Session, *, today: date) -> list[ExportRow]:
         .order_by(col(Unit.kind), col(Unit.name), col(Task.code))
     )
     rows = []
-    for unit, task, assignment, report, officer in session.execute(query).tuples().all():
+    for unit, task, assignment, report, officer in session.execute(query).all():
         view = AssignmentView(assignment=assignment, task=task)
         rows.append(
             ExportRow(

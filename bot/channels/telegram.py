@@ -56,9 +56,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.text_split import split_text
 from bot.inbox import Inbox
+from handlers.commands import menu_commands
 from handlers.context import HandlerConfig
 from handlers.dispatch import handle
-from handlers.general import MENU_COMMANDS
 from locales import LANGUAGES, Translator
 from models.accounts import mark_unreachable
 from models.db import SessionFactory, transaction
@@ -405,7 +405,7 @@ class TelegramChannel:
             _ = Translator(language, self.config.zone)
             commands = [
                 BotCommand(command=name, description=_(text))
-                for name, text in MENU_COMMANDS[language]
+                for name, text in menu_commands(language)
             ]
             await self.bot.set_my_commands(
                 commands, scope=BotCommandScopeDefault(), language_code=language
