@@ -21,13 +21,14 @@ from bot.log_setup import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from handlers.groups import create_bind_code
 from handlers.onboarding import create_invite
-from handlers.task_import import ImportRejected, import_tasks, write_template
 from locales import LANGUAGES, Translator
 from models.db import transaction
 from models.enums import GroupPurpose, Role, UnitKind
 from models.provinces import UnitDirectory, find_province, load_province_units
 from models.tables import Officer, Unit
-from reminders.export import write_export
+from reminders.spreadsheets.export import write_export
+from reminders.spreadsheets.task_import import ImportRejected, import_tasks
+from reminders.spreadsheets.template import write_template
 
 cli = typer.Typer(
     add_completion=False,

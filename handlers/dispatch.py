@@ -25,7 +25,8 @@ from handlers.commands import BY_BUTTON, BY_NAME, Command, not_understood, show_
 from handlers.context import Context, HandlerConfig
 from handlers.flow import navigation_choice
 from handlers.flows import flow_of
-from handlers.text import ParsedCommand, clean_text, parse_command
+from handlers.text import ParsedCommand, parse_command
+from locales.parsing import clean_text
 from models.accounts import account_for
 from models.assignments import AssignmentView, assignment_of_unit
 from models.conversations import conversation_for, end_conversation

@@ -5,7 +5,8 @@ from __future__ import annotations
 from handlers import report, tasks
 from handlers.choices import main_menu
 from handlers.context import Context
-from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_percent
+from handlers.text import MAX_ANSWER_CHARS
+from locales.parsing import clean_text, parse_percent
 from models.assignments import ReportValues, assignment_of_unit, record_report
 from models.enums import Status
 from models.labels import STATUS_LABELS

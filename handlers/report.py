@@ -26,8 +26,9 @@ from handlers.flow import (
     Step,
     is_edit_choice,
 )
-from handlers.text import MAX_ANSWER_CHARS, clean_text, parse_number, parse_percent
+from handlers.text import MAX_ANSWER_CHARS
 from locales import N_
+from locales.parsing import clean_text, parse_number, parse_percent
 from models.assignments import (
     AssignmentView,
     ReportValues,

@@ -13,7 +13,7 @@ from models.messages import Attachment, Reply
 from models.queue import OutboxKind, last_sent
 from models.tables import GroupBinding
 from reminders.digest import build_digest
-from reminders.export import write_export
+from reminders.spreadsheets.export import write_export
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

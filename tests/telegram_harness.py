@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -69,6 +70,19 @@ class BotProcess:
             timeout=60,
         )
         assert not self._died(), self.output()
+        if self.webhook:
+            # The command menu is registered before the web server listens.
+            self.fake.wait_for(
+                lambda: self._listening() or self._died(), what="webhook server", timeout=30
+            )
+            assert not self._died(), self.output()
+
+    def _listening(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                return True
+        except OSError:
+            return False
 
     def _died(self) -> bool:
         return self.process is not None and self.process.poll() is not None

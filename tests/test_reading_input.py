@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.text import clean_text, parse_command, parse_number, parse_percent
+from handlers.text import parse_command
+from locales.parsing import clean_text, parse_number, parse_percent
 
 
 @pytest.mark.parametrize(

@@ -7,25 +7,21 @@ Re-importing a code updates that task instead of duplicating it.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, select
 
-from handlers.text import clean_text, parse_number
 from locales import N_, Translator
-from models.enums import Cycle, UnitKind
+from locales.parsing import clean_text, parse_number
+from models.enums import Cycle
 from models.provinces import UnitDirectory, fold
 from models.tables import Assignment, Report, Task, Unit
+from reminders.spreadsheets.reading import read_table
 
 # Column key → (header in the template, every spelling accepted, folded).
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -124,28 +120,6 @@ class ImportResult:
     assignments_added: int = 0
     assignments_removed: int = 0
     kept_with_reports: list[str] = field(default_factory=list)  # "NV-01 / Phường Hạ Long"
-
-
-# ---- reading files -------------------------------------------------------------------------
-
-
-def read_table(path: Path) -> list[list[object]]:
-    """All rows of the first sheet of an .xlsx, or of a .csv (comma, semicolon or tab)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            return [list(row) for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    text = path.read_bytes().decode("utf-8-sig")
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text[:4096], delimiters=",;\t"
-        )
-    except csv.Error:
-        dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
 
 
 def _cell_text(value: object) -> str:
@@ -373,71 +347,3 @@ def import_tasks(session: Session, path: Path, *, now: datetime) -> ImportResult
                 result.assignments_removed += 1
     session.flush()
     return result
-
-
-# ---- the template --------------------------------------------------------------------------
-
-_EXAMPLE = (
-    "NV-01",
-    "Ban hành kế hoạch thực hiện Kế hoạch 538-KH/TU về phát triển KHCN, ĐMST và CĐS",
-    "Tất cả xã, phường",
-    "31/12/2026",
-    "Một lần",
-    "",
-    "",
-    "",
-    "Gửi bản ký số về Sở Khoa học và Công nghệ",
-)
-
-
-def _heading_style(cells: Iterator[object] | Sequence[object]) -> None:
-    for cell in cells:
-        cell.font = Font(bold=True, color="FFFFFF")  # type: ignore[attr-defined]
-        cell.fill = PatternFill("solid", fgColor="1F4E79")  # type: ignore[attr-defined]
-
-
-def write_template(path: Path, units: Sequence[Unit]) -> None:
-    """The task-list spreadsheet the secretariat fills in, with the list of units beside it."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Nhiệm vụ"
-    sheet.append([label for label, _spellings in COLUMNS.values()])
-    sheet.append(list(_EXAMPLE))
-    _heading_style(sheet[1])
-    for letter, width in zip("ABCDEFGHI", (14, 60, 40, 16, 14, 30, 16, 14, 40), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    cycles = DataValidation(type="list", formula1='"Một lần,Tuần,Tháng,Quý"', allow_blank=True)
-    sheet.add_data_validation(cycles)
-    cycles.add("E2:E1000")
-
-    unit_sheet = workbook.create_sheet("Đơn vị")
-    unit_sheet.append(["Mã đơn vị", "Tên đơn vị", "Loại"])
-    _heading_style(unit_sheet[1])
-    kinds = {
-        UnitKind.COMMUNE: "Xã",
-        UnitKind.WARD: "Phường",
-        UnitKind.SPECIAL_ZONE: "Đặc khu",
-        UnitKind.DEPARTMENT: "Sở, ban, ngành",
-    }
-    for unit in sorted(units, key=lambda u: (u.kind != UnitKind.DEPARTMENT, u.name)):
-        unit_sheet.append([unit.code, unit.name, kinds[unit.kind]])
-    unit_sheet.column_dimensions["A"].width = 12
-    unit_sheet.column_dimensions["B"].width = 40
-    unit_sheet.column_dimensions["C"].width = 16
-
-    guide = workbook.create_sheet("Hướng dẫn")
-    for line in (
-        "Mỗi dòng là một nhiệm vụ. Không đổi tên cột; có thể đổi thứ tự cột.",
-        "Mã nhiệm vụ: duy nhất, ví dụ NV-01. Nhập lại cùng mã sẽ cập nhật nhiệm vụ đó.",
-        "Đơn vị thực hiện: tên hoặc mã đơn vị (xem trang 'Đơn vị'), cách nhau bằng dấu ;",
-        "  hoặc 'Tất cả xã, phường' để giao cho mọi xã, phường, đặc khu.",
-        "Hạn hoàn thành: dd/mm/yyyy, ví dụ 31/12/2026.",
-        "Kỳ báo cáo: Một lần, Tuần, Tháng hoặc Quý (để trống là Một lần).",
-        "Chỉ tiêu, Giá trị mục tiêu, Đơn vị tính: chỉ điền khi nhiệm vụ có chỉ tiêu định lượng.",
-    ):
-        guide.append([line])
-    guide.column_dimensions["A"].width = 100
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
