@@ -24,7 +24,6 @@ from handlers.choices import SHOW_HELP, SHOW_TASKS, START_CORRECTION, START_REPO
 from handlers.context import Context
 from handlers.flows import flow_of
 from locales import LANGUAGES, N_
-from models.conversations import conversation_for
 from models.enums import ChatKind, Role
 from models.messages import Reply
 
@@ -59,13 +58,7 @@ class Command:
 
 def cancel(ctx: Context, args: str = "") -> list[Reply]:
     """Stop the flow in progress (the flow's own Cancel catches it first, see dispatch)."""
-    assert ctx.account.id is not None
-    conversation = conversation_for(
-        ctx.session,
-        channel=ctx.inbound.channel,
-        chat_id=ctx.inbound.chat_id,
-        account_id=ctx.account.id,
-    )
+    conversation = ctx.conversation()
     flow = flow_of(conversation) if conversation is not None else None
     if conversation is None or flow is None:
         return general.nothing_to_cancel(ctx)

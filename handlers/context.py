@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from locales import Translator
+from models.conversations import conversation_for
 from models.enums import Role
 from models.messages import Choice, Inbound, Reply
-from models.tables import ChannelAccount, Officer, Unit
+from models.tables import ChannelAccount, Conversation, Officer, Unit
 from reminders.calendar import WorkCalendar
 
 
@@ -67,6 +68,17 @@ class Context:
         if self.officer is None:
             raise RuntimeError("this handler needs an account linked to an officer")
         return self.officer
+
+    def conversation(self, *, lock: bool = False) -> Conversation | None:
+        """This account's flow in progress in this chat, if any (`lock`: see conversation_for)."""
+        assert self.account.id is not None
+        return conversation_for(
+            self.session,
+            channel=self.inbound.channel,
+            chat_id=self.inbound.chat_id,
+            account_id=self.account.id,
+            lock=lock,
+        )
 
     def has_role(self, *roles: Role) -> bool:
         return self.officer is not None and self.officer.role in roles

@@ -29,7 +29,7 @@ from handlers.text import ParsedCommand, parse_command
 from locales.parsing import clean_text
 from models.accounts import account_for
 from models.assignments import AssignmentView, assignment_of_unit
-from models.conversations import conversation_for, end_conversation
+from models.conversations import end_conversation
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Inbound, Reply
@@ -104,14 +104,7 @@ def route(ctx: Context) -> list[Reply]:
     command = parse_command(inbound.text) if inbound.choice is None else None
     if inbound.chat_kind == ChatKind.GROUP and command is None:
         return []  # ordinary group chatter is not for the bot
-    assert ctx.account.id is not None
-    conversation = conversation_for(
-        ctx.session,
-        channel=inbound.channel,
-        chat_id=inbound.chat_id,
-        account_id=ctx.account.id,
-        lock=True,
-    )
+    conversation = ctx.conversation(lock=True)
     if conversation is not None and conversation.updated_at < ctx.now - CONVERSATION_TTL:
         # A report left half-done for a week is set aside, not continued by a stray message.
         left_on = ctx.t.date(conversation.updated_at.astimezone(ctx.config.zone).date())

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from handlers.choices import main_menu
 from handlers.context import Context
-from models.conversations import conversation_for, end_conversation
+from models.conversations import end_conversation
 from models.messages import Attachment, Choice, Reply
 from models.tables import Conversation
 
@@ -144,12 +144,7 @@ class Flow(Generic[State]):
     def open(self, ctx: Context, draft: FlowDraft) -> Conversation:
         """A new conversation for this flow, replacing any unfinished one in the chat."""
         assert ctx.account.id is not None
-        old = conversation_for(
-            ctx.session,
-            channel=ctx.inbound.channel,
-            chat_id=ctx.inbound.chat_id,
-            account_id=ctx.account.id,
-        )
+        old = ctx.conversation()
         if old is not None:
             end_conversation(ctx.session, old)
         conversation = Conversation(
