@@ -23,8 +23,8 @@ from aiohttp import web
 
 from tests.fake_server import LoopbackServer, WaitsForTexts
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "telegram" / "api.json"
-# aiogram targets a newer Bot API than the 10.1 page and may still send these (shared/telegram).
+SPEC_PATH = Path(__file__).resolve().parent / "telegram_api" / "api.json"  # MIT, see its LICENSE
+# aiogram targets a newer Bot API than the 10.1 page and may still send these (tests/telegram_api/README.md).
 DRIFT_ALLOWED = {"reply_to_message_id", "allow_sending_without_reply", "disable_web_page_preview"}
 SCALARS = {"Integer", "String", "Boolean", "Float", "True", "InputFile"}
 
