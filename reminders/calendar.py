@@ -1,17 +1,54 @@
 """The province's working calendar: Monday to Friday, less Vietnamese public holidays (Tết
-included, from the `holidays` package), less extra days off, plus the Saturdays the government
-declares working days when it swaps days around a holiday."""
+included, from the `holidays` package), with the days the government swaps around a holiday, and
+the province's own changes from the settings.
+
+Where the days come from, strongest first: the settings (`BOT_WORKING_SATURDAYS`,
+`BOT_EXTRA_DAYS_OFF`), the government's decided swaps listed below for the years the `holidays`
+release we depend on does not know yet, then `holidays` itself (its public holidays, days off
+in lieu, and the Saturdays it knows are worked).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
 SATURDAY = 5
+
+# The government's decisions on swapped days that `holidays` does not carry yet; date → reason
+# (Vietnamese, as the decision words it). When a newer `holidays` release knows them, they may go.
+DECIDED_DAYS_OFF: dict[date, str] = {
+    date(2026, 1, 2): "Nghỉ Tết Dương lịch 2026 (hoán đổi, làm bù thứ Bảy 10/01/2026)",
+}
+DECIDED_WORKING_SATURDAYS: dict[date, str] = {
+    date(2026, 1, 10): "Làm bù cho ngày nghỉ 02/01/2026 (Tết Dương lịch)",
+}
+
+
+@cache
+def _public_holidays(language: str) -> holidays.HolidayBase:
+    # Years are filled in on first look-up of a date (expand=True).
+    return holidays.country_holidays("VN", language=language)
+
+
+@cache
+def _worked_weekend_days(year: int) -> frozenset[date]:
+    """The weekend days of `year` that `holidays` knows are worked (swapped for a day off)."""
+    calendar = holidays.country_holidays("VN", years=year)
+    return frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
+
+
+@dataclass(frozen=True)
+class DayOff:
+    """A weekday nobody works, or a Saturday everybody does, and why."""
+
+    day: date
+    reason: str
 
 
 class WorkCalendar:
@@ -19,10 +56,10 @@ class WorkCalendar:
         self,
         zone: ZoneInfo,
         *,
-        morning: time = time(8, 0),
-        closing: time = time(17, 0),
-        extra_days_off: Iterable[date] = (),
-        working_saturdays: Iterable[date] = (),
+        morning: time,
+        closing: time,
+        extra_days_off: Iterable[date],
+        working_saturdays: Iterable[date],
     ) -> None:
         self.zone = zone
         self.morning = morning
@@ -30,20 +67,51 @@ class WorkCalendar:
         self.extra_days_off = frozenset(extra_days_off)
         self.working_saturdays = frozenset(working_saturdays)
 
-    @cached_property
-    def _public_holidays(self) -> holidays.HolidayBase:
-        # Years are filled in on first look-up of a date (expand=True).
-        return holidays.country_holidays("VN")
-
     def is_working_day(self, day: date) -> bool:
         if day in self.working_saturdays:
             return True
-        if day.weekday() >= SATURDAY or day in self.extra_days_off:
+        if day in self.extra_days_off:
             return False
-        return day not in self._public_holidays
+        if day in DECIDED_WORKING_SATURDAYS or day in _worked_weekend_days(day.year):
+            return True
+        if day.weekday() >= SATURDAY or day in DECIDED_DAYS_OFF:
+            return False
+        return day not in _public_holidays("en_US")
 
-    def holiday_name(self, day: date) -> str | None:
-        return self._public_holidays.get(day)
+    def holiday_name(self, day: date, language: str = "en_US") -> str | None:
+        return _public_holidays(language).get(day)
+
+    def days_off(self, year: int, *, language: str) -> list[DayOff]:
+        """The weekdays of `year` nobody works: holidays, swapped days and local days off."""
+        names = {"vi": "vi", "en": "en_US"}.get(language, "en_US")
+        result = []
+        day = date(year, 1, 1)
+        while day.year == year:
+            if day.weekday() < SATURDAY and not self.is_working_day(day):
+                reason = (
+                    DECIDED_DAYS_OFF.get(day)
+                    or self.holiday_name(day, names)
+                    or ("BOT_EXTRA_DAYS_OFF" if day in self.extra_days_off else "")
+                )
+                result.append(DayOff(day, reason))
+            day += timedelta(days=1)
+        return result
+
+    def worked_saturdays(self, year: int) -> list[DayOff]:
+        """The Saturdays of `year` that are working days, and why."""
+        result = []
+        day = date(year, 1, 1) + timedelta(days=(SATURDAY - date(year, 1, 1).weekday()) % 7)
+        while day.year == year:
+            if self.is_working_day(day):
+                if day in self.working_saturdays:
+                    reason = "BOT_WORKING_SATURDAYS"
+                elif day in DECIDED_WORKING_SATURDAYS:
+                    reason = DECIDED_WORKING_SATURDAYS[day]
+                else:
+                    reason = "holidays"
+                result.append(DayOff(day, reason))
+            day += timedelta(days=7)
+        return result
 
     def working_day_on_or_before(self, day: date) -> date:
         while not self.is_working_day(day):

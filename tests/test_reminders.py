@@ -14,7 +14,6 @@ from models.db import SessionFactory, transaction
 from models.enums import OutboxState
 from models.messages import PermanentFailure, Reply, TemporaryFailure
 from models.tables import Outbox
-from reminders.calendar import WorkCalendar
 from reminders.outbox import OutboxSender
 from reminders.planning import Planner
 from reminders.render import OutboxRenderer
@@ -37,13 +36,31 @@ def test_working_days_know_tet_weekends_and_swapped_saturdays() -> None:
     assert not CALENDAR.is_working_day(date(2026, 2, 17)), "first day of Tết 2026, a Tuesday"
     assert not CALENDAR.is_working_day(date(2026, 11, 29)), "a Sunday"
     assert CALENDAR.is_working_day(date(2026, 11, 23))
-    swapped = WorkCalendar(
-        ZONE, working_saturdays=[date(2026, 11, 28)], extra_days_off=[date(2026, 11, 27)]
-    )
+    swapped = configured(
+        working_saturdays=[date(2026, 11, 28)], extra_days_off=[date(2026, 11, 27)]
+    ).calendar
     assert swapped.is_working_day(date(2026, 11, 28))
     assert not swapped.is_working_day(date(2026, 11, 27))
     sunday_night = at(date(2026, 11, 29), 21)
     assert CALENDAR.latest_working_moment(sunday_night) == at(date(2026, 11, 27))
+
+
+def test_the_calendar_follows_the_governments_swaps_for_2026() -> None:
+    """Fri 2 Jan 2026 off, worked on Sat 10 Jan; Sat 22 Aug worked, Mon 31 Aug off; Culture Day."""
+    assert not CALENDAR.is_working_day(date(2026, 1, 2))
+    assert CALENDAR.is_working_day(date(2026, 1, 10))
+    assert CALENDAR.is_working_day(date(2026, 8, 22))
+    assert not CALENDAR.is_working_day(date(2026, 8, 31))
+    assert not CALENDAR.is_working_day(date(2026, 11, 24)), "Ngày Văn hóa Việt Nam"
+    assert CALENDAR.is_working_day(date(2026, 11, 25))
+    off = {d.day: d.reason for d in CALENDAR.days_off(2026, language="vi")}
+    assert off[date(2026, 11, 24)] == "Ngày Văn hóa Việt Nam"
+    assert date(2026, 1, 2) in off
+    assert date(2026, 2, 17) in off, "Tết"
+    worked = [d.day for d in CALENDAR.worked_saturdays(2026)]
+    assert worked == [date(2026, 1, 10), date(2026, 8, 22)]
+    local = configured(extra_days_off=[date(2026, 12, 31)]).calendar
+    assert not local.is_working_day(date(2026, 12, 31)), "a province's own day off"
 
 
 @pytest.fixture
