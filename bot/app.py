@@ -16,7 +16,13 @@ from bot.channels.rate_limit import RateLimits
 from bot.settings import Settings
 from handlers.context import HandlerConfig
 from locales import Translator
-from models.db import SessionFactory, make_engine, migrate, session_factory
+from models.db import (
+    SessionFactory,
+    check_connection,
+    make_engine,
+    migrate,
+    session_factory,
+)
 from reminders.calendar import WorkCalendar
 from reminders.planning import ReminderPolicy
 from reminders.scheduler import Schedule
@@ -89,6 +95,7 @@ class App:
 def build_app(settings: Settings, *, migrate_schema: bool = True) -> App:
     """Connect to the database (creating or upgrading its schema) and assemble the parts."""
     engine = make_engine(settings.database_url)
+    check_connection(engine)
     if migrate_schema:
         migrate(engine)
     return App(

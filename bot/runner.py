@@ -22,6 +22,7 @@ from bot.channels.rate_limit import RateLimiter
 from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError, require_telegram_token, require_zalo_token
 from bot.web import build_web_app, public_media, telegram_webhook, zalo_webhook
+from locales import N_
 from reminders.outbox import OutboxSender
 from reminders.planning import Planner
 from reminders.render import OutboxRenderer
@@ -61,7 +62,8 @@ def reminder_service(app: App, sender: ChannelSender) -> ReminderService:
 def webhook_secret(settings: Settings) -> str:
     if settings.webhook_secret is None:
         raise SettingsError(
-            "BOT_WEBHOOK_SECRET: required in webhook mode (any long random string of letters, digits, _ or -)"
+            "BOT_WEBHOOK_SECRET",
+            N_("required in webhook mode (any long random string of letters, digits, _ or -)"),
         )
     return settings.webhook_secret.get_secret_value()
 
@@ -69,7 +71,7 @@ def webhook_secret(settings: Settings) -> str:
 def zalo_webhook_secret(settings: Settings) -> str:
     if settings.zalo_webhook_secret is None:
         raise SettingsError(
-            "BOT_ZALO_WEBHOOK_SECRET: required for the Zalo webhook (a long random string)"
+            "BOT_ZALO_WEBHOOK_SECRET", N_("required for the Zalo webhook (a long random string)")
         )
     return settings.zalo_webhook_secret.get_secret_value()
 
@@ -167,9 +169,7 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
     """Serve every configured messenger until SIGINT/SIGTERM; updates go through the inboxes."""
     settings = app.settings
     if settings.telegram_token is None and settings.zalo_token is None:
-        raise SettingsError(
-            "BOT_TELEGRAM_TOKEN or BOT_ZALO_TOKEN: set at least one to run the bot"
-        )
+        raise SettingsError("BOT_TELEGRAM_TOKEN", N_("set it, or BOT_ZALO_TOKEN, to run the bot"))
     running = Running()
     if settings.telegram_token is not None:
         _with_telegram(app, running, webhook=webhook)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, time
 from typing import Literal
@@ -9,12 +10,55 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from locales import LANGUAGES, N_, Translator
+
 
 class SettingsError(Exception):
-    """A setting is missing or wrong; the message is one line naming the variable."""
+    """A setting is missing or wrong: one line naming the variable and what to fix.
+
+    `message` is a message id (English), worded for the configured language by `describe`.
+    """
+
+    def __init__(self, variable: str, message: str, **params: object) -> None:
+        super().__init__(f"{variable}: {message.format(**params) if params else message}")
+        self.variable = variable
+        self.message = message
+        self.params = params
+
+    def describe(self, _: Translator) -> str:
+        return f"{self.variable}: {_(self.message, **self.params)}"
+
+
+class SettingProblem(ValueError):
+    """Raised by a validator: `message` is a message id, `params` fill it in."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
+
+
+# What pydantic's own error types mean to an operator.
+_REASONS: dict[str, str] = {
+    "int_parsing": N_("a whole number is expected"),
+    "int_from_float": N_("a whole number is expected"),
+    "float_parsing": N_("a number is expected"),
+    "bool_parsing": N_("true or false is expected"),
+    "literal_error": N_("use one of: {expected}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "greater_than": N_("must be more than {gt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "string_pattern_mismatch": N_("does not have the expected form (see the README)"),
+    "date_parsing": N_("a date like 2026-12-31 is expected"),
+    "date_from_datetime_parsing": N_("a date like 2026-12-31 is expected"),
+    "time_parsing": N_("a time like 08:00 is expected"),
+    "list_type": N_('a JSON list is expected, e.g. ["2026-12-31"]'),
+    "json_invalid": N_('a JSON list is expected, e.g. ["2026-12-31"]'),
+}
 
 
 class Settings(BaseSettings):
@@ -78,7 +122,7 @@ class Settings(BaseSettings):
     @classmethod
     def _days_are_sensible(cls, value: list[int]) -> list[int]:
         if any(day < 0 or day > 60 for day in value):
-            raise ValueError("working days before the deadline, each from 0 to 60")
+            raise SettingProblem(N_("working days before the deadline, each from 0 to 60"))
         return sorted(set(value), reverse=True)
 
     @field_validator("timezone")
@@ -86,8 +130,10 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}") from error
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingProblem(
+                N_("unknown time zone '{zone}' (the province's is Asia/Ho_Chi_Minh)"), zone=value
+            ) from None
         return value
 
     @field_validator("database_url")
@@ -95,8 +141,12 @@ class Settings(BaseSettings):
     def _parsable_url(cls, value: str) -> str:
         try:
             make_url(value)
-        except ArgumentError as error:
-            raise ValueError("not a database URL (e.g. sqlite:///data/baocao.db)") from error
+        except ArgumentError:
+            raise SettingProblem(
+                N_(
+                    "not a database URL (e.g. sqlite:///data/baocao.db or postgresql+psycopg://user:password@host/db)"
+                )
+            ) from None
         return value
 
     @field_validator("webhook_secret")
@@ -106,7 +156,7 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(
             r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
         ):
-            raise ValueError("use 1 to 256 letters, digits, '_' or '-'")
+            raise SettingProblem(N_("use 1 to 256 letters, digits, '_' or '-'"))
         return value
 
     @property
@@ -120,17 +170,37 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        variable = f"BOT_{str(first['loc'][0]).upper()}" if first["loc"] else "BOT_?"
         # The message names the variable, never echoes its value (it may be a secret).
-        reason = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"BOT_{field.upper()}: {reason}") from None
+        problem = (first.get("ctx") or {}).get("error")
+        if isinstance(problem, SettingProblem):
+            raise SettingsError(variable, problem.message, **problem.params) from None
+        reason = _REASONS.get(first["type"])
+        if reason is not None:
+            raise SettingsError(variable, reason, **(first.get("ctx") or {})) from None
+        raise SettingsError(variable, first["msg"]) from None
+    except PydanticSettingsError as error:
+        # A list setting that is not JSON: pydantic-settings names the field in its message.
+        found = re.search(r'field "(\w+)"', str(error))
+        variable = f"BOT_{found.group(1).upper()}" if found else "BOT_…"
+        raise SettingsError(variable, _REASONS["json_invalid"]) from None
+
+
+def language_of_environment() -> str:
+    """The language of the command line: the settings', or, when they cannot be read (their
+    error is to be told in it), BOT_LOCALE's; Vietnamese by default."""
+    try:
+        return Settings().locale
+    except (ValidationError, PydanticSettingsError):
+        wanted = os.environ.get("BOT_LOCALE", "").strip().lower()[:2]
+        return wanted if wanted in LANGUAGES else "vi"
 
 
 def require_telegram_token(settings: Settings) -> str:
     """The bot token, or `SettingsError` saying where to get one."""
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value().strip():
         raise SettingsError(
-            "BOT_TELEGRAM_TOKEN: required for Telegram (create a bot with @BotFather)"
+            "BOT_TELEGRAM_TOKEN", N_("required for Telegram (create a bot with @BotFather)")
         )
     return settings.telegram_token.get_secret_value().strip()
 
@@ -138,6 +208,6 @@ def require_telegram_token(settings: Settings) -> str:
 def require_zalo_token(settings: Settings) -> str:
     if settings.zalo_token is None or not settings.zalo_token.get_secret_value().strip():
         raise SettingsError(
-            "BOT_ZALO_TOKEN: required for Zalo (create a bot on the Zalo Bot Platform)"
+            "BOT_ZALO_TOKEN", N_("required for Zalo (create a bot on the Zalo Bot Platform)")
         )
     return settings.zalo_token.get_secret_value().strip()

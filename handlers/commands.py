@@ -93,7 +93,10 @@ COMMANDS: tuple[Command, ...] = (
         names={"vi": ("baocao",), "en": ("report",)},
         handler=quick_report.report_command,
         what=N_("report progress step by step"),
-        more_help=(N_("{command} CODE 60% what was done: a quick report in one message"),),
+        more_help=(
+            N_("{command} CODE 60% what was done: a quick report in one message"),
+            N_("{command} CODE 60% 620; what was done: with the value of the task's indicator"),
+        ),
         menu=N_("Report progress"),
         button=START_REPORT,
     ),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from handlers import report, tasks
 from handlers.choices import CORRECT_ASSIGNMENT
 from handlers.context import Context
+from handlers.report import TITLE_CHARS
+from locales.text import shorten
 from models.assignments import AssignmentView, assignment_of_unit, latest_report, unit_assignments
 from models.enums import Role
 from models.messages import Choice, Reply
@@ -31,7 +33,7 @@ def correct_command(ctx: Context, args: str = "") -> list[Reply]:
         ]
     choices = [
         Choice(
-            label=f"{v.task.code} · {v.task.title[:40]}",
+            label=f"{v.task.code} · {shorten(v.task.title, TITLE_CHARS)}",
             data=f"{CORRECT_ASSIGNMENT}{v.assignment.id}",
         )
         for v in reported[:10]

@@ -26,13 +26,13 @@ from handlers.context import Context, HandlerConfig
 from handlers.flow import navigation_choice
 from handlers.flows import flow_of
 from handlers.text import ParsedCommand, parse_command
-from locales.parsing import clean_text
+from locales.text import clean_text
 from models.accounts import account_for
 from models.assignments import AssignmentView, assignment_of_unit
-from models.conversations import end_conversation
+from models.conversations import end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
-from models.messages import Inbound, Reply
+from models.messages import Choice, Inbound, Reply
 from models.queue import record_delivery
 from models.tables import Conversation, Officer, Unit
 
@@ -117,6 +117,8 @@ def route(ctx: Context) -> list[Reply]:
         return [notice, *route(ctx)]
     if command is not None:
         return _route_command(ctx, command, conversation)
+    if inbound.wrong_number:
+        return _wrong_number(ctx, conversation)
     if inbound.choice is not None and inbound.choice.startswith(SET_LANGUAGE):
         return general.set_language(ctx, inbound.choice.removeprefix(SET_LANGUAGE))  # unlinked too
     if ctx.officer is None:
@@ -160,6 +162,29 @@ def _run(ctx: Context, command: Command, args: str) -> list[Reply]:
             )
         ]
     return command.handler(ctx, args)
+
+
+def _wrong_number(ctx: Context, conversation: Conversation | None) -> list[Reply]:
+    """A number that picks no option: say so, and show the same menu again."""
+    menu = last_menu(ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id)
+    size = len(menu.choices) if menu else 0
+    notice = ctx.reply(
+        ctx.t(
+            "There is no option {number} here: reply with a number from 1 to {last}.",
+            number=ctx.inbound.text.strip()[:4],
+            last=size,
+        )
+    )
+    flow = flow_of(conversation) if conversation is not None else None
+    if conversation is not None and flow is not None and ctx.officer is not None:
+        return [notice, *flow.ask_again(ctx, conversation)]
+    if menu is None or not menu.choices:
+        return [notice]
+    choices = tuple(
+        Choice(label=label, data=data)
+        for label, data in zip(menu.labels, menu.choices, strict=False)
+    )
+    return [notice, Reply(text=menu.text, choices=choices, language=menu.language)]
 
 
 def _outside_any_flow(ctx: Context) -> list[Reply]:

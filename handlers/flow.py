@@ -231,6 +231,13 @@ class Flow(Generic[State]):
         self.save(state)
         return replies
 
+    def ask_again(self, ctx: Context, conversation: Conversation) -> list[Reply]:
+        """The current step's question, once more."""
+        loaded = self.load(ctx, conversation)
+        if isinstance(loaded, list):
+            return loaded
+        return [self.current(loaded).ask(loaded)]
+
     def cancel(self, ctx: Context, conversation: Conversation) -> list[Reply]:
         """Drop the unfinished flow; nothing of it was saved."""
         end_conversation(ctx.session, conversation)

@@ -28,7 +28,7 @@ from handlers.flow import (
 )
 from handlers.text import MAX_ANSWER_CHARS
 from locales import N_
-from locales.parsing import clean_text, parse_number, parse_percent
+from locales.text import clean_text, parse_percent, read_number, shorten
 from models.assignments import (
     AssignmentView,
     ReportValues,
@@ -44,6 +44,7 @@ from models.messages import Attachment, Choice, Reply
 from models.tables import Conversation, Evidence, Report
 
 TASKS_PER_PAGE = 8
+TITLE_CHARS = 48  # of a task in a menu: a phone screen's line
 MAX_EVIDENCE_FILES = 5
 IMPLIED_PERCENT = {Status.NOT_STARTED: 0, Status.DONE: 100}
 SAVE = "save"
@@ -97,7 +98,7 @@ def ask_task(state: ReportState) -> Reply:
     choices = [
         _choice(
             state,
-            f"{STATUS_ICONS[v.effective_status(ctx.today)]} {v.task.code} · {_short(v.task.title)}",
+            f"{STATUS_ICONS[v.effective_status(ctx.today)]} {v.task.code} · {shorten(v.task.title, TITLE_CHARS)}",
             f"a{v.assignment.id}",
         )
         for v in page
@@ -144,10 +145,6 @@ def select_assignment(state: ReportState, view: AssignmentView) -> None:
     state.draft.assignment_id = view.assignment.id
     state.draft.percent = view.assignment.percent
     state.draft.indicator_value = view.assignment.indicator_value
-
-
-def _short(title: str, limit: int = 48) -> str:
-    return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
 # ---- step: status --------------------------------------------------------------------------
@@ -199,8 +196,9 @@ def ask_percent(state: ReportState) -> Reply:
     """How far along? A whole number from 0 to 100."""
     ctx, _ = state.ctx, state.ctx.t
     text = _("How many percent of the task is done? Type a number from 0 to 100, e.g. 60.")
-    if state.draft.percent is not None:
-        text += "\n" + _("Last reported: {percent}%.", percent=state.draft.percent)
+    assert state.view is not None
+    if state.view.assignment.last_reported_at is not None:
+        text += "\n" + _("Last reported: {percent}%.", percent=state.view.assignment.percent)
     return ctx.reply(text, _navigation(state), expects_number=True)
 
 
@@ -229,14 +227,9 @@ def ask_indicator(state: ReportState) -> Reply:
     lines = [_("Indicator: {indicator}", indicator=task.indicator)]
     if task.target is not None:
         lines.append(_("Target: {target} {uom}", target=_.number(task.target), uom=task.uom or ""))
-    if state.draft.indicator_value is not None:
-        lines.append(
-            _(
-                "Last reported: {value} {uom}",
-                value=_.number(state.draft.indicator_value),
-                uom=task.uom or "",
-            )
-        )
+    saved = state.view.assignment.indicator_value
+    if saved is not None:
+        lines.append(_("Last reported: {value} {uom}", value=_.number(saved), uom=task.uom or ""))
     lines.append(_("Type the value reached so far (a number)."))
     return ctx.reply(
         "\n".join(lines), _navigation(state, skip_label=_("No figure yet")), expects_number=True
@@ -247,7 +240,8 @@ def accept_indicator(state: ReportState, answer: Answer) -> Outcome:
     _ = state.ctx.t
     if answer.choice == SKIP:
         return None
-    value = parse_number(answer.text)
+    read = read_number(answer.text, trailing=True)  # "700 hồ sơ" is 700
+    value = read.value if read else None
     if value is None or value < 0:
         raise Invalid(
             _("“{text}” is not a number. Type the value, e.g. 98,5.", text=_excerpt(answer.text))

@@ -13,7 +13,7 @@ from models.messages import Attachment, Reply
 from models.queue import OutboxKind, last_sent
 from models.tables import GroupBinding
 from reminders.digest import build_digest
-from reminders.spreadsheets.export import write_export
+from reminders.spreadsheets.export import ExportContext, write_export
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -62,7 +62,13 @@ def export(ctx: Context, args: str = "") -> list[Reply]:
     """The progress spreadsheet, as a file in the chat (the secretariat's: see `handlers.commands`)."""
     _ = ctx.t
     buffer = BytesIO()
-    count = write_export(ctx.session, buffer, today=ctx.today, translator=ctx.t)
+    context = ExportContext(
+        translator=ctx.t,
+        today=ctx.today,
+        cut_off=ctx.now,
+        exported_by=ctx.linked_officer.full_name,
+    )
+    count = write_export(ctx.session, buffer, context=context)
     name = f"tien-do-{ctx.today.isoformat()}.xlsx"
     attachment = Attachment(
         kind="document", file_name=name, content_type=XLSX, data=buffer.getvalue()

@@ -33,13 +33,18 @@ def catalog_path(language: str) -> Path:
 
 
 @cache
-def _translations(language: str) -> Translations:
+def compiled_catalog(language: str) -> bytes:
+    """The catalog of `language` as gettext's binary .mo."""
     with catalog_path(language).open("rb") as po:
         catalog = read_po(po, locale=language, domain=DOMAIN)
     compiled = BytesIO()
     write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(fp=compiled, domain=DOMAIN)
+    return compiled.getvalue()
+
+
+@cache
+def _translations(language: str) -> Translations:
+    return Translations(fp=BytesIO(compiled_catalog(language)), domain=DOMAIN)
 
 
 class Translator:
@@ -53,6 +58,10 @@ class Translator:
     def __call__(self, message: str, /, **params: object) -> str:
         text = self._catalog.gettext(message)
         return text.format(**params) if params else text
+
+    def weekday(self, value: date) -> str:
+        """The day's name: "Thứ Hai", "Monday"."""
+        return format_date(value, "EEEE", locale=self.language).title()
 
     def date(self, value: date) -> str:
         """23/11/2026 in both languages: the form every official document uses."""

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po, write_po
 from locales import LANGUAGES, catalog_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_PACKAGES = ("bot", "handlers", "models", "reminders")
+SOURCE_PACKAGES = ("bot", "handlers", "models", "reminders", "locales")
 # `_` is how handlers call their translator; `ctx.t(...)` and `translator(...)` are the same call.
 KEYWORDS = {"_": None, "N_": None, "t": None, "translator": None}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -39,6 +40,16 @@ def unit_assignments(session: Session, *, unit_id: int, today: date) -> list[Ass
     return sorted(views, key=lambda v: v.effective_status(today) != Status.OVERDUE)
 
 
+def _compact(code: Any) -> Any:
+    """A task code without its separators, in SQL: "NV-05" and "nv05" compare equal."""
+    for separator in CODE_SEPARATORS:
+        code = sa.func.replace(code, separator, "")
+    return sa.func.upper(code)
+
+
+CODE_SEPARATORS = ("-", ".", "/", "_", " ")
+
+
 def assignment_of_unit(
     session: Session,
     *,
@@ -46,20 +57,28 @@ def assignment_of_unit(
     assignment_id: int | None = None,
     task_code: str | None = None,
 ) -> AssignmentView | None:
-    """One assignment, only if it belongs to `unit_id`: the permission rule lives here."""
+    """One assignment, only if it belongs to `unit_id`: the permission rule lives here. A code
+    is found as typed, or else without its separators ("NV05" for "NV-05") if that is unique."""
     query = (
         select(Assignment, Task)
         .join(Task, col(Task.id) == Assignment.task_id)
         .where(Assignment.unit_id == unit_id)
     )
     if assignment_id is not None:
-        query = query.where(Assignment.id == assignment_id)
-    elif task_code is not None:
-        query = query.where(sa.func.upper(Task.code) == task_code.upper())
-    else:
+        row = session.exec(query.where(Assignment.id == assignment_id)).first()
+        return AssignmentView(assignment=row[0], task=row[1]) if row else None
+    if not task_code:
         return None
-    row = session.exec(query).first()
-    return AssignmentView(assignment=row[0], task=row[1]) if row else None
+    exact = session.exec(query.where(sa.func.upper(Task.code) == task_code.upper())).first()
+    if exact is not None:
+        return AssignmentView(assignment=exact[0], task=exact[1])
+    compact = task_code.upper()
+    for separator in CODE_SEPARATORS:
+        compact = compact.replace(separator, "")
+    similar = session.exec(query.where(_compact(Task.code) == compact).limit(2)).all()
+    if len(similar) != 1:
+        return None
+    return AssignmentView(assignment=similar[0][0], task=similar[0][1])
 
 
 def latest_report(session: Session, *, assignment_id: int) -> Report | None:

@@ -38,18 +38,23 @@ def end_conversation(session: Session, conversation: Conversation) -> None:
 
 
 def remember_menu(
-    session: Session, *, channel: str, chat_id: str, choices: list[str], at: datetime
+    session: Session,
+    *,
+    channel: str,
+    chat_id: str,
+    choices: list[str],
+    labels: list[str],
+    text: str,
+    language: str,
+    at: datetime,
 ) -> None:
     """Keep the numbered menu just shown in a chat, replacing the one before."""
     menu = session.get(ChatMenu, (channel, chat_id)) or ChatMenu(channel=channel, chat_id=chat_id)
-    menu.choices = choices
+    menu.choices, menu.labels, menu.text, menu.language = choices, labels, text, language
     menu.updated_at = at
     session.add(menu)
 
 
-def menu_choice(session: Session, *, channel: str, chat_id: str, number: int) -> str | None:
-    """The data of option `number` (1-based) in the chat's last numbered menu."""
-    menu = session.get(ChatMenu, (channel, chat_id))
-    if menu is None or not 1 <= number <= len(menu.choices):
-        return None
-    return menu.choices[number - 1]
+def last_menu(session: Session, *, channel: str, chat_id: str) -> ChatMenu | None:
+    """The numbered menu shown last in the chat, if any."""
+    return session.get(ChatMenu, (channel, chat_id))

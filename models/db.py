@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,16 +19,83 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SessionFactory = Callable[[], Session]
 
 
+DEFAULT_SQLITE_FOLDER = Path("data")  # made on first run; any other folder must exist
+CONNECT_TIMEOUT_SECONDS = 10
+
+ProblemKind = Literal[
+    "unsupported", "folder", "sqlite_file", "auth", "unreachable", "no_database", "other"
+]
+
+
+class DatabaseProblem(Exception):
+    """The database cannot be used; `kind` says why (the caller words it for people)."""
+
+    def __init__(self, kind: ProblemKind, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+def normalise_url(url: str) -> str:
+    """`postgres://…` and `postgresql://…` (as hosting panels write them) mean PostgreSQL
+    through psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`; a SQLite file gets WAL, a busy timeout and `BEGIN IMMEDIATE`."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+    parsed = make_url(normalise_url(url))
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise DatabaseProblem("unsupported", parsed.drivername)
+        return create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        )
+    if backend != "sqlite":
+        raise DatabaseProblem("unsupported", parsed.drivername)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        folder = Path(parsed.database).parent
+        if folder == DEFAULT_SQLITE_FOLDER:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise DatabaseProblem("folder", str(folder))
+    engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False})
     _tune_sqlite(engine)
     return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, so a wrong address or password is one clear `DatabaseProblem` at start."""
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as error:
+        raise _classified(engine, error) from None
+
+
+def _classified(engine: Engine, error: OperationalError) -> DatabaseProblem:
+    text = str(error.orig or error).strip().splitlines()[0] if str(error).strip() else ""
+    if engine.dialect.name == "sqlite":
+        return DatabaseProblem("sqlite_file", str(engine.url.database or ""))
+    code = getattr(error.orig, "sqlstate", None)
+    lowered = text.lower()
+    if code in ("28P01", "28000") or "password" in lowered or "authentication" in lowered:
+        return DatabaseProblem("auth", str(engine.url.username or ""))
+    if code == "3D000" or "does not exist" in lowered:
+        return DatabaseProblem("no_database", str(engine.url.database or ""))
+    if any(
+        word in lowered
+        for word in ("connection refused", "timeout", "timed out", "translate host", "resolve")
+    ):
+        return DatabaseProblem("unreachable", f"{engine.url.host}:{engine.url.port or 5432}")
+    return DatabaseProblem("other", text[:200])
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -9,65 +10,219 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.assignments import AssignmentView
-from models.enums import Status, UnitKind
-from models.tables import Assignment, Officer, Report, Task, Unit
+from models.enums import Cycle, Status, UnitKind
+from models.tables import Assignment, Evidence, Officer, Report, Task, Unit
+from models.types import as_utc
 
 
 @dataclass(frozen=True)
 class ExportRow:
+    """One assignment with its task, its unit and its latest report, as exported."""
+
+    unit_id: int
     unit_code: str
     unit_name: str
     unit_kind: UnitKind
     task_code: str
     task_title: str
+    deadline: date
+    cycle: Cycle
     status: Status
     percent: int
+    indicator: str | None
+    target: float | None
+    uom: str | None
     indicator_value: float | None
     reported_at: datetime | None
     reporter: str | None
     result: str | None
     blockers: str | None
     proposals: str | None
+    evidence: int
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.deadline).days if self.status == Status.OVERDUE else 0
 
 
-def export_rows(session: Session, *, today: date) -> list[ExportRow]:
-    """One row per assignment with its latest report, in one query."""
+def export_rows(session: Session, *, today: date, batch: int = 2000) -> Iterator[ExportRow]:
+    """One row per assignment with its latest report and evidence count, in one query whose
+    rows are streamed (a whole country's export never sits in memory at once)."""
     latest = (
         select(Report.assignment_id, sa.func.max(Report.id).label("report_id"))
         .group_by(col(Report.assignment_id))
-        .subquery()
+        .cte("latest")
+    )
+    evidence = (
+        sa.select(col(Report.assignment_id), sa.func.count(col(Evidence.id)).label("files"))
+        .join(Evidence, col(Evidence.report_id) == Report.id)
+        .group_by(col(Report.assignment_id))
+        .cte("evidence_files")
     )
     query = (
-        sa.select(Unit, Task, Assignment, Report, Officer)
+        sa.select(
+            col(Unit.id),
+            col(Unit.code),
+            col(Unit.name),
+            col(Unit.kind),
+            col(Task.code),
+            col(Task.title),
+            col(Task.deadline),
+            col(Task.cycle),
+            col(Task.indicator),
+            col(Task.target),
+            col(Task.uom),
+            col(Assignment.status),
+            col(Assignment.percent),
+            col(Assignment.indicator_value),
+            col(Report.created_at),
+            col(Officer.full_name),
+            col(Report.result),
+            col(Report.blockers),
+            col(Report.proposals),
+            sa.func.coalesce(evidence.c.files, 0),
+        )
         .join(Assignment, col(Assignment.unit_id) == Unit.id)
         .join(Task, col(Task.id) == Assignment.task_id)
         .outerjoin(latest, latest.c.assignment_id == Assignment.id)
         .outerjoin(Report, col(Report.id) == latest.c.report_id)
         .outerjoin(Officer, col(Officer.id) == Report.officer_id)
+        .outerjoin(evidence, evidence.c.assignment_id == Assignment.id)
         .order_by(col(Unit.kind), col(Unit.name), col(Task.code))
+        .execution_options(yield_per=batch)
     )
-    rows = []
-    for unit, task, assignment, report, officer in session.execute(query).all():
-        view = AssignmentView(assignment=assignment, task=task)
-        rows.append(
-            ExportRow(
-                unit_code=unit.code,
-                unit_name=unit.name,
-                unit_kind=unit.kind,
-                task_code=task.code,
-                task_title=task.title,
-                status=view.effective_status(today),
-                percent=assignment.percent,
-                indicator_value=assignment.indicator_value,
-                reported_at=report.created_at if report else None,
-                reporter=officer.full_name if officer else None,
-                result=report.result if report else None,
-                blockers=report.blockers if report else None,
-                proposals=report.proposals if report else None,
+    for row in session.execute(query):
+        (
+            unit_id,
+            unit_code,
+            unit_name,
+            kind,
+            code,
+            title,
+            deadline,
+            cycle,
+            indicator,
+            target,
+            uom,
+            status,
+            percent,
+            value,
+            reported_at,
+            reporter,
+            result,
+            blockers,
+            proposals,
+            files,
+        ) = row
+        if status != Status.DONE and deadline < today:
+            status = Status.OVERDUE
+        yield ExportRow(
+            unit_id=unit_id,
+            unit_code=unit_code,
+            unit_name=unit_name,
+            unit_kind=UnitKind(kind),
+            task_code=code,
+            task_title=title,
+            deadline=deadline,
+            cycle=Cycle(cycle),
+            status=Status(status),
+            percent=percent,
+            indicator=indicator,
+            target=target,
+            uom=uom,
+            indicator_value=value,
+            reported_at=as_utc(reported_at),
+            reporter=reporter,
+            result=result,
+            blockers=blockers,
+            proposals=proposals,
+            evidence=int(files),
+        )
+
+
+@dataclass(frozen=True)
+class UnitProgress:
+    """One unit's assignments by status, and whether it reported in the current period."""
+
+    unit_id: int
+    code: str
+    name: str
+    kind: UnitKind
+    assigned: int
+    done: int
+    in_progress: int
+    waiting: int
+    not_started: int
+    overdue: int
+    last_report: datetime | None
+    reported_in_period: bool
+
+
+def progress_by_unit(
+    session: Session, *, today: date, period_start: datetime
+) -> list[UnitProgress]:
+    """Every unit with assignments, counted by the database in one GROUP BY."""
+    late = sa.and_(col(Assignment.status) != Status.DONE, col(Task.deadline) < today)
+
+    def count_where(condition: Any) -> Any:
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    last_report = (
+        sa.select(col(Assignment.unit_id), sa.func.max(Report.created_at).label("at"))
+        .join(Report, col(Report.assignment_id) == Assignment.id)
+        .group_by(col(Assignment.unit_id))
+        .cte("last_report")
+    )
+    query = (
+        sa.select(
+            col(Unit.id),
+            col(Unit.code),
+            col(Unit.name),
+            col(Unit.kind),
+            sa.func.count(col(Assignment.id)),
+            count_where(col(Assignment.status) == Status.DONE),
+            count_where(sa.and_(col(Assignment.status) == Status.IN_PROGRESS, sa.not_(late))),
+            count_where(sa.and_(col(Assignment.status) == Status.WAITING, sa.not_(late))),
+            count_where(sa.and_(col(Assignment.status) == Status.NOT_STARTED, sa.not_(late))),
+            count_where(late),
+            sa.func.max(last_report.c.at),
+        )
+        .join(Assignment, col(Assignment.unit_id) == Unit.id)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .outerjoin(last_report, last_report.c.unit_id == Unit.id)
+        .group_by(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.kind))
+    )
+    result = []
+    for (
+        unit_id,
+        code,
+        name,
+        kind,
+        total,
+        done,
+        progress,
+        waiting,
+        fresh,
+        late_,
+        last,
+    ) in session.execute(query).all():
+        last_at = as_utc(last)
+        result.append(
+            UnitProgress(
+                unit_id=unit_id,
+                code=code,
+                name=name,
+                kind=UnitKind(kind),
+                assigned=int(total),
+                done=int(done or 0),
+                in_progress=int(progress or 0),
+                waiting=int(waiting or 0),
+                not_started=int(fresh or 0),
+                overdue=int(late_ or 0),
+                last_report=last_at,
+                reported_in_period=last_at is not None and last_at >= period_start,
             )
         )
-    return rows
+    return result
 
 
 @dataclass(frozen=True)

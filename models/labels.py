@@ -3,7 +3,7 @@ where they are shown (`_(STATUS_LABELS[status])`)."""
 
 from __future__ import annotations
 
-from models.enums import Cycle, Status, UnitKind
+from models.enums import Cycle, Role, Status, UnitKind
 
 
 def N_(message: str) -> str:
@@ -39,4 +39,11 @@ CYCLE_LABELS: dict[Cycle, str] = {
     Cycle.WEEKLY: N_("Weekly"),
     Cycle.MONTHLY: N_("Monthly"),
     Cycle.QUARTERLY: N_("Quarterly"),
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.OFFICER: N_("Officer"),
+    Role.LEAD: N_("Unit lead"),
+    Role.SECRETARIAT: N_("Secretariat"),
+    Role.ADMIN: N_("Administrator"),
 }

@@ -40,6 +40,8 @@ class Inbound(BaseModel):
     sender_name: str = ""
     text: str = ""
     choice: str | None = None
+    # The text is a number that picks no option of the numbered menu shown last (no buttons).
+    wrong_number: bool = False
     attachments: tuple[Attachment, ...] = ()
     delivery_id: str = Field(min_length=1, max_length=128)
     received_at: AwareDatetime

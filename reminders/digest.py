@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from locales import Translator
+from locales.text import shorten
 from models.enums import Status
 from models.figures import KindSummary, completion_by_unit_kind
 from models.labels import STATUS_ICONS, STATUS_LABELS, UNIT_KIND_LABELS
@@ -18,6 +19,7 @@ from models.messages import Attachment, Reply
 from models.tables import Assignment, Report, Task, Unit
 
 LIST_LIMIT = 10
+NOTE_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -181,16 +183,15 @@ def digest_text(figures: DigestFigures, _: Translator) -> str:
             )
     if figures.blockers:
         lines += ["", _("⚠️ New difficulties:")]
-        lines += [f"- {n.unit} · {n.code}: {_short(n.text)}" for n in figures.blockers]
+        lines += [
+            f"- {n.unit} · {n.code}: {shorten(n.text, NOTE_CHARS)}" for n in figures.blockers
+        ]
     if figures.proposals:
         lines += ["", _("💡 New proposals:")]
-        lines += [f"- {n.unit} · {n.code}: {_short(n.text)}" for n in figures.proposals]
+        lines += [
+            f"- {n.unit} · {n.code}: {shorten(n.text, NOTE_CHARS)}" for n in figures.proposals
+        ]
     return "\n".join(lines)
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 CHART_ORDER = (Status.DONE, Status.IN_PROGRESS, Status.WAITING, Status.NOT_STARTED, Status.OVERDUE)
@@ -209,10 +210,18 @@ def completion_chart(figures: DigestFigures, _: Translator) -> bytes:
     from matplotlib.figure import Figure
 
     kinds = [k for k in figures.kinds if k.assignments]
-    figure = Figure(figsize=(8, 1.6 + 0.9 * max(1, len(kinds))), dpi=110)
+    # Room for the title, one bar per kind, the axis label and two rows of legend below it.
+    figure = Figure(figsize=(8, 2.4 + 0.8 * max(1, len(kinds))), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    labels = [_(UNIT_KIND_LABELS[k.kind]) for k in kinds]
+    if figures.unit_name:  # one unit: its own bar, under its own name
+        labels = [shorten(figures.unit_name, 22)]
+        title = _(
+            "Progress of {unit} — {date}", unit=figures.unit_name, date=_.date(figures.today)
+        )
+    else:
+        labels = [_(UNIT_KIND_LABELS[k.kind]) for k in kinds]
+        title = _("Progress by unit kind — {date}", date=_.date(figures.today))
     left = [0.0] * len(kinds)
     for status in (
         Status.DONE,
@@ -241,12 +250,9 @@ def completion_chart(figures: DigestFigures, _: Translator) -> bytes:
     axes.set_xlim(0, 100)
     axes.invert_yaxis()
     axes.set_xlabel(_("Share of assignments (%)"))
-    axes.set_title(_("Progress by unit kind — {date}", date=_.date(figures.today)), fontsize=13)
+    axes.set_title(shorten(title, 60), fontsize=13)
     axes.tick_params(labelsize=12)
-    axes.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize=10, frameon=False
-    )
-    figure.tight_layout()
+    figure.legend(loc="outside lower center", ncol=3, fontsize=10, frameon=False)
     buffer = BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ from models.tables import (
     Report,
     Task,
 )
+from models.types import as_utc
 from reminders.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ def open_assignments(session: Session, *, today: date, zone: ZoneInfo) -> list[O
         reported = False
         if task.cycle != Cycle.ONCE and assignment.id in recent:
             reported = (
-                _as_utc(recent[assignment.id]).astimezone(zone).date()
+                as_utc(recent[assignment.id]).astimezone(zone).date()
                 >= periodic_starts[task.cycle]
             )
         result.append(
@@ -242,11 +243,6 @@ def _contacts(
         if target is not None:
             target.setdefault(officer.unit_id, []).append(account)
     return officers, leads
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # An aggregate (MAX) skips the column type, so SQLite hands back a naive UTC datetime.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def snooze_reminder(

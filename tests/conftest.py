@@ -201,6 +201,7 @@ class Chat:
         choice: str | None = None,
         attachments: tuple[Attachment, ...] = (),
         delivery_id: str | None = None,
+        wrong_number: bool = False,
     ) -> list[Reply]:
         self.now += timedelta(seconds=20)
         inbound = Inbound(
@@ -211,6 +212,7 @@ class Chat:
             sender_name=self.name,
             text=text,
             choice=choice,
+            wrong_number=wrong_number,
             attachments=attachments,
             delivery_id=delivery_id or uuid.uuid4().hex,
             received_at=self.now,
@@ -224,10 +226,14 @@ class Chat:
         return self.replies
 
     def say(self, text: str) -> str:
-        choice = numbered_menu.chosen(
+        typed = numbered_menu.read_typed(
             self.open_session, channel=self.channel, chat_id=self.name, text=text
         )
-        self.send(text="" if choice else text, choice=choice)
+        self.send(
+            text="" if typed.choice else text,
+            choice=typed.choice,
+            wrong_number=typed.wrong_number,
+        )
         return self.text
 
     def press(self, label_part: str) -> str:

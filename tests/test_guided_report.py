@@ -239,7 +239,10 @@ def test_text_at_a_menu_gets_a_hint_and_the_menu_again(chat_as) -> None:
     assert "Vui lòng chọn một tình trạng" in answer
     assert "1. ⚪ Chưa triển khai" in answer
     answer = ha.say("9")
-    assert "Vui lòng chọn một tình trạng" in answer
+    assert "Không có lựa chọn số 9: hãy trả lời bằng một số từ 1 đến 6." in answer
+    assert "1. ⚪ Chưa triển khai" in answer, "the same menu again"
+    assert "Tình trạng hiện nay thế nào?" in ha.say("9"), "still at the status step"
+    assert "bao nhiêu phần trăm" in ha.say("2")
 
 
 def test_a_duplicated_delivery_is_handled_once(chat_as, open_session) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.text import parse_command
-from locales.parsing import clean_text, parse_number, parse_percent
+from locales.text import clean_text, parse_number, parse_percent
 
 
 @pytest.mark.parametrize(

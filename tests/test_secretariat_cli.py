@@ -117,12 +117,12 @@ def test_an_unknown_province_or_a_bad_setting_fails_with_one_clear_line(bot: Bot
     )
     assert zone.returncode == 2
     assert zone.stderr.strip().splitlines() == [
-        "error: BOT_TIMEZONE: unknown time zone 'Mars/Olympus'"
+        "lỗi: BOT_TIMEZONE: không có múi giờ 'Mars/Olympus' (múi giờ của tỉnh là Asia/Ho_Chi_Minh)"
     ]
     ttl = bot.run("export", "--out", "x.xlsx", ok=False, env={"BOT_INVITE_TTL_DAYS": "soon"})
-    assert ttl.stderr.strip().splitlines()[0].startswith("error: BOT_INVITE_TTL_DAYS:")
+    assert ttl.stderr.strip().splitlines() == ["lỗi: BOT_INVITE_TTL_DAYS: cần một số nguyên"]
     url = bot.run("export", "--out", "x.xlsx", ok=False, env={"BOT_DATABASE_URL": "not a url"})
-    assert url.stderr.strip().splitlines()[0].startswith("error: BOT_DATABASE_URL:")
+    assert url.stderr.strip().splitlines()[0].startswith("lỗi: BOT_DATABASE_URL:")
 
 
 def test_template_fill_import_and_reimport_updates_instead_of_duplicating(
@@ -133,7 +133,7 @@ def test_template_fill_import_and_reimport_updates_instead_of_duplicating(
     bot.run("template", "--out", "mau.xlsx")
     template = load_workbook(tmp_path / "mau.xlsx")
     header = [c.value for c in template.worksheets[0][1]]
-    assert header == HEADER
+    assert header == ["STT", *HEADER]
     assert "Phường Hạ Long" in [c.value for c in template["Đơn vị"]["B"]]
 
     fill_tasks(
@@ -308,44 +308,68 @@ def test_a_report_made_in_the_terminal_chat_shows_up_in_the_export(
     chat = bot.run("chat", "--user", "thuha", input=script)
     assert "Đã lưu ✅" in chat.stdout, chat.stdout
 
-    bot.run("export", "--out", "tien-do.xlsx")
+    bot.run("export", "--out", "tien-do.xlsx", "--by", "Đỗ Quốc Anh")
     workbook = load_workbook(tmp_path / "tien-do.xlsx")
-    progress, summary = workbook.worksheets
-    header = [c.value for c in progress[1]]
-    assert header == [
+    progress, by_unit, summary = workbook.worksheets
+    assert progress["A1"].value == "TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ CỦA BAN CHỈ ĐẠO — Quảng Ninh"
+    assert progress["A2"].value.startswith("Số liệu tính đến ")
+    assert progress["A3"].value == "Người xuất: Đỗ Quốc Anh"
+    header = [c.value for c in progress[5]]
+    assert header[:6] == [
+        "STT",
         "Mã đơn vị",
         "Tên đơn vị",
+        "Loại đơn vị",
         "Mã nhiệm vụ",
         "Tên nhiệm vụ",
-        "Tình trạng",
-        "Tiến độ (%)",
-        "Giá trị chỉ tiêu",
-        "Thời gian báo cáo",
-        "Người báo cáo",
-        "Kết quả",
-        "Khó khăn, vướng mắc",
-        "Kiến nghị, đề xuất",
     ]
-    table = [[c.value for c in row] for row in progress.iter_rows(min_row=2)]
+    table = [
+        dict(zip(header, (c.value for c in row), strict=True))
+        for row in progress.iter_rows(min_row=6)
+    ]
     assert len(table) == 55
-    [row] = [r for r in table if r[1] == "Phường Hạ Long" and r[2] == "NV-05"]
-    assert row[4:7] == ["Đang thực hiện", 60, 96.5]
-    assert isinstance(row[7], datetime)
-    assert row[8:] == [
+    assert [r["STT"] for r in table] == list(range(1, 56))
+    [row] = [
+        r for r in table if r["Tên đơn vị"] == "Phường Hạ Long" and r["Mã nhiệm vụ"] == "NV-05"
+    ]
+    assert (row["Tình trạng"], row["Tiến độ (%)"], row["Giá trị hiện tại"]) == (
+        "Đang thực hiện",
+        60,
+        96.5,
+    )
+    assert (row["Chỉ tiêu"], row["Giá trị mục tiêu"], row["Đơn vị tính"]) == (
+        "Tỷ lệ hồ sơ đúng hạn",
+        98.5,
+        "%",
+    )
+    assert row["Kỳ báo cáo"] == "Hằng quý"
+    assert row["Kỳ hiện tại"].startswith("Quý ")
+    assert row["Hạn hoàn thành"] == datetime(2026, 12, 31)
+    assert isinstance(row["Thời gian báo cáo"], datetime)
+    assert (
+        row["Người báo cáo"],
+        row["Kết quả"],
+        row["Khó khăn, vướng mắc"],
+        row["Kiến nghị, đề xuất"],
+    ) == (
         "Nguyễn Thu Hà",
         "Đã giải quyết đúng hạn 1.234 hồ sơ",
         "Thiếu máy quét tại bộ phận một cửa",
         "Đề nghị bổ sung 02 máy quét",
-    ]
+    )
+    assert all(progress.column_dimensions[c].width for c in "ABCDEFGHIJKLMNOPQRSTUVW")
+    assert by_unit["A2"].value.startswith("Đã báo cáo trong kỳ")
+    assert by_unit["A2"].value.endswith(": 1/54 đơn vị")
     with bot.session() as session:
         [report] = session.exec(select(Report)).all()
         local = report.created_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-        assert row[7] == local.replace(tzinfo=None, microsecond=0), (
+        assert row["Thời gian báo cáo"] == local.replace(tzinfo=None, microsecond=0), (
             "Excel gets Hạ Long's wall time"
         )
         assert session.exec(
             select(Assignment).where(col(Assignment.last_reported_at).is_not(None))
         ).one()
     totals = {r[0].value: [c.value for c in r[1:]] for r in summary.iter_rows(min_row=2)}
+    assert totals
     assert totals["Tổng cộng"][:2] == [54, 55]
     assert totals["Phường"][1] == 31  # 30 wards for NV-01, Hạ Long again for NV-05

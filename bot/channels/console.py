@@ -91,7 +91,7 @@ class ConsoleChat:
                 )
                 return []
             text = ""
-        choice = numbered_menu.chosen(
+        typed = numbered_menu.read_typed(
             self.open_session, channel=CHANNEL, chat_id=self.user, text=text
         )
         inbound = Inbound(
@@ -99,8 +99,9 @@ class ConsoleChat:
             chat_id=self.user,
             sender_id=self.user,
             sender_name=self.user,
-            text="" if choice else text,
-            choice=choice,
+            text="" if typed.choice else text,
+            choice=typed.choice,
+            wrong_number=typed.wrong_number,
             attachments=attachments,
             delivery_id=uuid.uuid4().hex,
             received_at=self.clock(),

@@ -6,12 +6,12 @@ option after a restart or on another worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from locales import Translator
-from models.conversations import menu_choice, remember_menu
+from models.conversations import last_menu, remember_menu
 from models.db import SessionFactory, transaction
 from models.messages import Reply
 
@@ -20,6 +20,17 @@ from models.messages import Reply
 class RenderedMenu:
     text: str
     numbered: list[str]  # the choice data behind 1, 2, 3, …
+    labels: list[str] = field(default_factory=list)  # what 1, 2, 3, … read
+    reply_text: str = ""  # the reply's own text, to show the menu again
+    language: str = "vi"
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What a typed line means against the chat's last menu."""
+
+    choice: str | None = None  # the option a number picked
+    wrong_number: bool = False  # a number that picks no option of the menu
 
 
 def render(reply: Reply) -> RenderedMenu:
@@ -29,14 +40,15 @@ def render(reply: Reply) -> RenderedMenu:
     instead, so typing `60` means 60, not option 60.
     """
     if not reply.choices:
-        return RenderedMenu(text=reply.text, numbered=[])
+        return RenderedMenu(text=reply.text, numbered=[], language=reply.language)
     _ = Translator(reply.language, ZoneInfo("UTC"))
-    lines, numbered, commands = [reply.text, ""], [], []
+    lines, numbered, labels, commands = [reply.text, ""], [], [], []
     for choice in reply.choices:
         if reply.expects_number and choice.command:
             commands.append(f"/{choice.command} — {choice.label}")
         else:
             numbered.append(choice.data)
+            labels.append(choice.label)
             lines.append(f"{len(numbered)}. {choice.label}")
     if numbered:
         if len(numbered) == 1:
@@ -45,16 +57,29 @@ def render(reply: Reply) -> RenderedMenu:
             lines.append(_("Reply with a number from 1 to {last}.", last=len(numbered)))
     if commands:
         lines.append(_("Or send:") + " " + " · ".join(commands))
-    return RenderedMenu(text="\n".join(lines).strip(), numbered=numbered)
+    return RenderedMenu(
+        text="\n".join(lines).strip(),
+        numbered=numbered,
+        labels=labels,
+        reply_text=reply.text,
+        language=reply.language,
+    )
 
 
-def chosen(open_session: SessionFactory, *, channel: str, chat_id: str, text: str) -> str | None:
-    """The option a typed number picks in the chat's last menu, or None if it picks none."""
+def read_typed(open_session: SessionFactory, *, channel: str, chat_id: str, text: str) -> Typed:
+    """What a typed line picks in the chat's last menu: an option, a wrong number, or nothing
+    (it is not a number, or the last message asked for a number)."""
     typed = text.strip().rstrip(".")
     if not (typed.isascii() and typed.isdigit()) or len(typed) > 3:
-        return None
+        return Typed()
     with transaction(open_session) as session:
-        return menu_choice(session, channel=channel, chat_id=chat_id, number=int(typed))
+        menu = last_menu(session, channel=channel, chat_id=chat_id)
+    if menu is None or not menu.choices:
+        return Typed()
+    number = int(typed)
+    if 1 <= number <= len(menu.choices):
+        return Typed(choice=menu.choices[number - 1])
+    return Typed(wrong_number=True)
 
 
 def remember(
@@ -62,4 +87,13 @@ def remember(
 ) -> None:
     """Keep `menu` as the chat's current one (an empty menu forgets the old numbers)."""
     with transaction(open_session) as session:
-        remember_menu(session, channel=channel, chat_id=chat_id, choices=menu.numbered, at=at)
+        remember_menu(
+            session,
+            channel=channel,
+            chat_id=chat_id,
+            choices=menu.numbered,
+            labels=menu.labels,
+            text=menu.reply_text,
+            language=menu.language,
+            at=at,
+        )

@@ -175,10 +175,10 @@ class ZaloChannel:
         attachments: tuple[Attachment, ...] = ()
         if event == "message.image.received":
             attachments = await self._image(message)
-        choice = None
+        typed = numbered_menu.Typed()
         if not attachments:
-            choice = await asyncio.to_thread(
-                numbered_menu.chosen,
+            typed = await asyncio.to_thread(
+                numbered_menu.read_typed,
                 self.open_session,
                 channel=CHANNEL,
                 chat_id=chat_id,
@@ -190,8 +190,9 @@ class ZaloChannel:
             chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
             sender_id=str(sender["id"]),
             sender_name=str(sender.get("display_name") or sender.get("name") or ""),
-            text="" if choice else text,
-            choice=choice,
+            text="" if typed.choice else text,
+            choice=typed.choice,
+            wrong_number=typed.wrong_number,
             attachments=attachments,
             delivery_id=str(message.get("message_id")),
             received_at=_received_at(message),

@@ -1,0 +1,120 @@
+"""Running the bot, registering webhooks, and chatting with it in a terminal (or the demo)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import _, cli, fail, fail_with, load, now, open_app
+from bot.settings import SettingsError
+from models.db import transaction
+
+
+@cli.command(
+    help=_(
+        "Run the bot on Telegram and/or Zalo (whichever has a token): long polling by default, or a webhook server (paths /telegram/webhook and /zalo/webhook)."
+    )
+)
+def run(
+    webhook: Annotated[
+        bool, typer.Option(help=_("Serve a webhook instead of long polling"))
+    ] = False,
+    host: Annotated[str, typer.Option(help=_("Webhook address to listen on"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Webhook port"))] = 8080,
+) -> None:
+    from aiogram.exceptions import TelegramUnauthorizedError
+
+    from bot.runner import run_bot
+
+    app = open_app()
+    _ = app.translator
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every poll
+    try:
+        asyncio.run(run_bot(app, webhook=webhook, host=host, port=port))
+    except SettingsError as error:
+        fail_with(error)
+    except TelegramUnauthorizedError:
+        fail(_("error: BOT_TELEGRAM_TOKEN: Telegram refused this token"))
+
+
+@cli.command(
+    "set-webhook",
+    help=_(
+        "Register the webhook URL with Telegram or Zalo, with the secret header it must carry."
+    ),
+)
+def set_webhook(
+    url: Annotated[
+        str,
+        typer.Argument(help=_("Public HTTPS URL ending in /telegram/webhook or /zalo/webhook")),
+    ],
+    channel: Annotated[str, typer.Option(help=_("telegram or zalo"))] = "telegram",
+) -> None:
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.channels.zalo import ZaloError, ZaloNetworkError
+    from bot.runner import set_telegram_webhook, set_zalo_webhook
+
+    settings = load()
+    register = {"telegram": set_telegram_webhook, "zalo": set_zalo_webhook}.get(channel)
+    if register is None:
+        fail(_("error: --channel must be telegram or zalo"))
+    try:
+        asyncio.run(register(settings, url))
+    except SettingsError as error:
+        fail_with(error)
+    except TelegramAPIError as error:
+        fail(_("error: Telegram refused the webhook: {reason}", reason=error.message))
+    except (ZaloError, ZaloNetworkError) as error:
+        fail(_("error: Zalo refused the webhook: {reason}", reason=str(error)))
+    typer.echo(url)
+
+
+@cli.command(
+    help=_("Chat with the bot in this terminal, as the chat account USER (piped input works too).")
+)
+def chat(
+    user: Annotated[str, typer.Option(help=_("The chat account to speak as (any name)"))],
+) -> None:
+    from bot.channels.console import ConsoleChat
+
+    app = open_app()
+    ConsoleChat(
+        user=user.strip()[:64] or "console",
+        open_session=app.open_session,
+        config=app.config.handlers,
+    ).run()
+
+
+@cli.command(
+    help=_(
+        "Create a demo province (Quảng Ninh, its 54 communes and wards, tasks, officers, reports) and open the terminal chat as an officer who is already linked."
+    )
+)
+def demo(
+    user: Annotated[str, typer.Option(help=_("The chat account to speak as"))] = "demo",
+    database: Annotated[Path, typer.Option(help=_("SQLite file of the demo"))] = Path(
+        "data/demo.db"
+    ),
+    reset: Annotated[bool, typer.Option(help=_("Start again from a fresh demo database"))] = False,
+) -> None:
+    from bot.channels.console import ConsoleChat
+    from bot.demo import seed_demo
+
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    settings = load().model_copy(update={"database_url": f"sqlite:///{database}"})
+    app = open_app(settings)
+    with transaction(app.open_session) as session:
+        summary = seed_demo(
+            session, now=now(), zone=app.settings.zone, chat_user=user, link=user == "demo"
+        )
+    typer.echo(summary.describe(app.translator))
+    ConsoleChat(user=user, open_session=app.open_session, config=app.config.handlers).run()
