@@ -344,7 +344,7 @@ def test_a_report_made_in_the_terminal_chat_shows_up_in_the_export(
     )
     assert row["Kỳ báo cáo"] == "Hằng quý"
     assert row["Kỳ hiện tại"].startswith("Quý ")
-    assert row["Hạn hoàn thành"] == datetime(2026, 12, 31)
+    assert row["Hạn hoàn thành"].date() == date(2026, 12, 31)
     assert isinstance(row["Thời gian báo cáo"], datetime)
     assert (
         row["Người báo cáo"],
