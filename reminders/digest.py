@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -17,6 +18,9 @@ from models.figures import KindSummary, completion_by_unit_kind
 from models.labels import STATUS_ICONS, STATUS_LABELS, UNIT_KIND_LABELS
 from models.messages import Attachment, Reply
 from models.tables import Assignment, Report, Task, Unit
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 LIST_LIMIT = 10
 NOTE_CHARS = 160
@@ -205,7 +209,15 @@ CHART_COLOURS = {
 
 
 def completion_chart(figures: DigestFigures, _: Translator) -> bytes:
-    """A PNG bar per unit kind, split by status in percent: readable on a phone screen."""
+    """A PNG bar per unit kind (or the unit's one bar), split by status in percent: readable
+    on a phone screen."""
+    buffer = BytesIO()
+    chart_figure(figures, _).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(figures: DigestFigures, _: Translator) -> Figure:
+    """The chart, laid out (title, bars, axis label, legend below, none over another)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -253,9 +265,7 @@ def completion_chart(figures: DigestFigures, _: Translator) -> bytes:
     axes.set_title(shorten(title, 60), fontsize=13)
     axes.tick_params(labelsize=12)
     figure.legend(loc="outside lower center", ncol=3, fontsize=10, frameon=False)
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
 
 
 def figures_of(kind: KindSummary, status: Status) -> int:

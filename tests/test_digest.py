@@ -9,7 +9,7 @@ from models.assignments import ReportValues, record_report
 from models.db import transaction
 from models.enums import Status
 from models.tables import Assignment, Officer
-from reminders.digest import build_digest, completion_chart, digest_figures
+from reminders.digest import build_digest, chart_figure, completion_chart, digest_figures
 from tests.conftest import NOW, TODAY, ZONE, Province
 
 
@@ -147,3 +147,30 @@ def test_the_chart_is_a_png_readable_on_a_phone(open_session, province: Province
     assert 600 <= width <= 1600
     assert 200 <= height <= 1200
     assert 5_000 < len(png) < 500_000
+
+
+def test_a_units_chart_keeps_its_legend_clear_and_its_title_whole(
+    open_session, province: Province
+) -> None:
+    """The officer's small chart: one bar, the title within the picture, the legend below the
+    axis label instead of over it."""
+    unit = province.units["Phường Hạ Long"]
+    with open_session() as session:
+        figures = digest_figures(
+            session, today=TODAY, zone=ZONE, since=NOW - timedelta(days=7), unit_id=unit.id
+        )
+    figure = chart_figure(figures, Translator("vi", ZONE))
+    canvas = figure.canvas
+    canvas.draw()  # type: ignore[attr-defined]
+    renderer = canvas.get_renderer()  # type: ignore[attr-defined]
+    [axes] = figure.axes
+    [legend] = figure.legends
+    label = axes.xaxis.label.get_window_extent(renderer)
+    box = legend.get_window_extent(renderer)
+    assert box.y1 <= label.y0, "the legend sits below the axis label"
+    title = axes.title.get_window_extent(renderer)
+    page = figure.bbox
+    assert page.x0 <= title.x0, "the title fits the picture"
+    assert title.x1 <= page.x1, "the title fits the picture"
+    assert axes.title.get_text() == "Tiến độ của Phường Hạ Long — 23/11/2026"
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["Phường Hạ Long"]

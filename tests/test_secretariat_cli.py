@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from models.db import make_engine
-from models.enums import Cycle, UnitKind
-from models.tables import Assignment, Report, Task, Unit
+from models.enums import Cycle, Role, UnitKind
+from models.provinces import all_provinces, find_province
+from models.tables import Assignment, Officer, Report, Task, Unit
 from tests.conftest import ROOT
 
 
@@ -373,3 +375,169 @@ def test_a_report_made_in_the_terminal_chat_shows_up_in_the_export(
     assert totals
     assert totals["Tổng cộng"][:2] == [54, 55]
     assert totals["Phường"][1] == 31  # 30 wards for NV-01, Hạ Long again for NV-05
+
+
+def test_every_province_and_city_is_found_however_it_is_written(bot: Bot) -> None:
+    for name in (
+        "Hà Nội",
+        "Thành phố Hà Nội",
+        "TP. Hồ Chí Minh",
+        "Thành phố Hồ Chí Minh",
+        "TP.HCM",
+        "Hải Phòng",
+        "Huế",
+        "Đà Nẵng",
+        "Cần Thơ",
+        "tinh thanh hoa",
+        "Tỉnh Đắk Lắk",
+    ):
+        assert find_province(name) is not None, name
+    assert all(find_province(p.name) == p for p in all_provinces())
+    result = bot.run("init", "--province", "TP. Hồ Chí Minh")
+    assert "Thành phố Hồ Chí Minh: đã thêm" in result.stdout
+    miss = bot.run("init", "--province", "Quang Nin", ok=False)
+    assert "Có phải bạn muốn nói: Quảng Ninh" in miss.stderr
+    assert "34 tỉnh, thành phố: Hà Nội, Cao Bằng" in miss.stderr
+
+
+def test_init_all_loads_the_whole_country(bot: Bot) -> None:
+    result = bot.run("init", "--all")
+    assert "Cả nước: đã thêm 3321 đơn vị" in result.stdout
+    with bot.session() as session:
+        assert len(session.exec(select(Unit)).all()) == 3321
+
+
+def test_database_mistakes_are_one_line_naming_what_to_fix(bot: Bot, tmp_path: Path) -> None:
+    def error(url: str) -> str:
+        result = bot.run("officers", ok=False, env={"BOT_DATABASE_URL": url})
+        assert result.returncode == 2, result.stdout
+        [line] = result.stderr.strip().splitlines()
+        return line
+
+    missing = tmp_path / "khong-co" / "bot.db"
+    assert error(f"sqlite:///{missing}") == (
+        f"lỗi: BOT_DATABASE_URL: thư mục {missing.parent} không tồn tại; "
+        "hãy tạo thư mục hoặc sửa đường dẫn"
+    )
+    assert "không có máy chủ cơ sở dữ liệu nào trả lời ở 127.0.0.1:1" in error(
+        "postgres://bot:bot@127.0.0.1:1/bot"
+    ), "postgres:// is read as PostgreSQL, then the server is not there"
+    assert "không hỗ trợ mysql" in error("mysql://bot:bot@127.0.0.1/bot")
+    english = bot.run(
+        "officers", ok=False, env={"BOT_DATABASE_URL": f"sqlite:///{missing}", "BOT_LOCALE": "en"}
+    )
+    assert "error: BOT_DATABASE_URL: the folder" in english.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("BOT_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="needs the PostgreSQL server",
+)
+def test_a_wrong_database_password_is_named(bot: Bot) -> None:
+    url = make_url(os.environ["BOT_TEST_DATABASE_URL"]).set(password="not-the-password")
+    result = bot.run(
+        "officers", ok=False, env={"BOT_DATABASE_URL": url.render_as_string(hide_password=False)}
+    )
+    assert result.stderr.strip().splitlines() == [
+        "lỗi: BOT_DATABASE_URL: cơ sở dữ liệu từ chối người dùng “bot” hoặc mật khẩu; "
+        "hãy kiểm tra lại cả hai"
+    ]
+    assert "not-the-password" not in result.stderr
+
+
+def test_help_speaks_vietnamese(bot: Bot) -> None:
+    help_text = bot.run("init", "--help", env={"COLUMNS": "120"}).stdout
+    assert "Cách dùng:" in help_text
+    assert "Tùy chọn" in help_text
+    assert "Hiện hướng dẫn này rồi thoát." in help_text
+    assert "Tạo hoặc nâng cấp cơ sở dữ liệu" in help_text
+    english = bot.run("init", "--help", env={"BOT_LOCALE": "en", "COLUMNS": "120"}).stdout
+    assert "Usage:" in english
+    assert "Create or migrate the database" in english
+
+
+def test_people_invited_twice_listed_and_revoked(bot: Bot) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+
+    def invite(name: str, role: str = "officer") -> subprocess.CompletedProcess[str]:
+        return bot.run("invite", "--unit", "P. Hạ Long", "--role", role, "--name", name)
+
+    first = invite("Nguyễn Thu Hà").stdout.strip().splitlines()[-1]
+    again = invite("nguyen thu  ha", role="lead")
+    assert "Nguyễn Thu Hà đã là cán bộ của Phường Hạ Long: tạo mã mới" in again.stdout
+    second = again.stdout.strip().splitlines()[-1]
+    assert first != second
+    invite("Trần Văn Nam")
+    with bot.session() as session:
+        officers = session.exec(select(Officer)).all()
+        assert sorted(o.full_name for o in officers) == ["Nguyễn Thu Hà", "Trần Văn Nam"]
+        assert {o.full_name: o.role for o in officers}["Nguyễn Thu Hà"] == Role.LEAD
+
+    bot.run("chat", "--user", "thuha", input=f"/start {second}\n/baocao\n/huy\n")
+    listing = bot.run("officers", "--unit", "Phường Hạ Long").stdout
+    assert "Nguyễn Thu Hà · Phường Hạ Long · Lãnh đạo đơn vị" in listing
+    assert "Ứng dụng: console · báo cáo gần nhất: chưa có" in listing
+    assert "Trần Văn Nam" in listing
+    assert "chưa liên kết" in listing
+
+    revoked = bot.run("revoke", "--officer", "Nguyễn Thu Hà")
+    assert "Nguyễn Thu Hà không còn dùng được bot" in revoked.stdout
+    chat = bot.run("chat", "--user", "thuha", input="/nhiemvu\n").stdout
+    assert "chưa được liên kết" in chat
+    assert "đã thu hồi quyền" in bot.run("officers").stdout
+    assert (
+        "Không có cán bộ nào tên “Ai Đó”"
+        in bot.run("revoke", "--officer", "Ai Đó", ok=False).stderr
+    )
+
+
+def test_the_calendar_command_prints_the_days_reminders_follow(bot: Bot) -> None:
+    text = bot.run("calendar", "2026").stdout
+    assert "Lịch làm việc năm 2026 (Asia/Ho_Chi_Minh)" in text
+    assert "02/01/2026 (Thứ Sáu): Nghỉ Tết Dương lịch 2026" in text
+    assert "17/02/2026 (Thứ Ba): Tết Nguyên Đán" in text
+    assert "31/08/2026 (Thứ Hai)" in text
+    assert "24/11/2026 (Thứ Ba): Ngày Văn hóa Việt Nam" in text
+    assert "10/01/2026: Làm bù cho ngày nghỉ 02/01/2026" in text
+    assert "22/08/2026: làm bù cho một ngày nghỉ" in text
+    local = bot.run("calendar", "2026", env={"BOT_EXTRA_DAYS_OFF": '["2026-12-31"]'}).stdout
+    assert "31/12/2026 (Thứ Năm): BOT_EXTRA_DAYS_OFF" in local
+
+
+def test_export_writes_typed_text_as_text_and_csv_on_request(bot: Bot, tmp_path: Path) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+    (tmp_path / "nv.csv").write_text(
+        "Mã nhiệm vụ;Tên nhiệm vụ;Đơn vị thực hiện;Hạn hoàn thành\n"
+        'NV-01;=HYPERLINK("http://x");Phường Hạ Long, Xã Ba Chẽ;31/12/2027\n',
+        encoding="utf-8",
+    )
+    bot.run("import-tasks", "nv.csv")
+    code = (
+        bot.run(
+            "invite", "--unit", "Phường Hạ Long", "--role", "officer", "--name", "Nguyễn Thu Hà"
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    bot.run("chat", "--user", "thuha", input=f"/start {code}\n/baocao NV-01 40% =1+1\n")
+    bot.run("export", "--out", "tien-do.xlsx")
+    progress, by_unit, _summary = load_workbook(tmp_path / "tien-do.xlsx").worksheets
+    header = [c.value for c in progress[5]]
+    rows = [dict(zip(header, row, strict=True)) for row in progress.iter_rows(min_row=6)]
+    [cells] = [r for r in rows if r["Tên đơn vị"].value == "Phường Hạ Long"]
+    assert (cells["Kết quả"].value, cells["Kết quả"].data_type) == ("=1+1", "s")
+    assert (cells["Tên nhiệm vụ"].value, cells["Tên nhiệm vụ"].data_type) == (
+        '=HYPERLINK("http://x")',
+        "s",
+    )
+    names = [row[2].value for row in by_unit.iter_rows(min_row=6)]
+    assert names == ["Phường Hạ Long", "Xã Ba Chẽ"]
+
+    bot.run("export", "--out", "tien-do.csv")
+    text = (tmp_path / "tien-do.csv").read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf"), "a BOM, so Excel reads Vietnamese right"
+    lines = text.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("STT,Mã đơn vị,Tên đơn vị")
+    assert "'=1+1" in lines[1] or "'=1+1" in lines[2], "neutralised for spreadsheets"
+    refused = bot.run("export", "--out", "tien-do.pdf", ok=False)
+    assert "Hãy đặt tên tệp đuôi .xlsx hoặc .csv" in refused.stderr

@@ -180,10 +180,13 @@ def test_a_wrong_number_or_text_at_a_menu_gets_a_hint_and_the_menu(
     link(fake, invite_for, "Nguyễn Thu Hà", HA)
     fake.push(zalo_text(HA, "/baocao NV-03"))
     fake.wait_for_text(HA, "Tình trạng hiện nay")
-    for typed in ("9", "xong rồi"):
+    for typed, expected in (
+        ("9", "Không có lựa chọn số 9: hãy trả lời bằng một số từ 1 đến 6"),
+        ("xong rồi", "Vui lòng chọn một tình trạng"),
+    ):
         seen = len(fake.texts(HA))
         fake.push(zalo_text(HA, typed))
-        hint = fake.wait_for_text(HA, "Vui lòng chọn một tình trạng", after=seen)
+        hint = fake.wait_for_text(HA, expected, after=seen)
         menu = fake.wait_for_text(HA, "Trả lời bằng một số từ 1 đến 6", after=seen)
         assert "1. ⚪ Chưa triển khai" in menu
         assert hint

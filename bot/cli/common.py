@@ -4,11 +4,13 @@ with one line that says what to fix, the settings and the assembled application.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from sqlmodel import Session, select
+from typer.core import TyperCommand, TyperGroup
 
 from bot.app import App, build_app
 from bot.log_setup import setup_logging
@@ -18,15 +20,48 @@ from models.db import DatabaseProblem
 from models.provinces import UnitDirectory
 from models.tables import Unit
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 # Help texts are read when the commands are declared, so this one is made at import.
 _ = Translator(language_of_environment(), UTC)
 
+
+class _SpeaksTheConfiguredLanguage:
+    """Typer's own words ("Usage:", the --help line) in the configured language; the panel
+    titles are translated through gettext (see `locales.libraries`)."""
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage:") + " ")
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
+
+class LocalCommand(_SpeaksTheConfiguredLanguage, TyperCommand):
+    pass
+
+
+class LocalGroup(_SpeaksTheConfiguredLanguage, TyperGroup):
+    pass
+
+
 cli = typer.Typer(
+    cls=LocalGroup,
     add_completion=False,
     no_args_is_help=True,
     help=_("Task-reporting bot of the provincial steering committee."),
     pretty_exceptions_enable=False,
 )
+
+
+def command(name: str | None = None, *, help: str) -> Callable[[F], F]:  # noqa: A002
+    """Declare a command of the app (with its help in the configured language)."""
+    return cli.command(name, help=help, cls=LocalCommand)
+
 
 DATABASE_PROBLEMS = {
     "unsupported": N_(

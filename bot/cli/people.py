@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import typer
 from sqlmodel import col
 
-from bot.cli.common import _, cli, fail, fail_with, now, one_unit, open_app
+from bot.cli.common import _, command, fail, fail_with, now, one_unit, open_app
 from bot.settings import Settings, SettingsError
 from handlers.groups import create_bind_code
 from handlers.onboarding import create_invite
@@ -24,7 +24,7 @@ from models.officers import find_officers, officer_overview
 from models.tables import Invite, Officer
 
 
-@cli.command(
+@command(
     help=_(
         "Make an invite code for an officer (created if the unit has no one of that name) and print it alone on the last line."
     )
@@ -111,7 +111,7 @@ def _telegram_username(settings: Settings, _: Translator, *, needed: bool) -> st
         return None
 
 
-@cli.command(help=_("List the officers (of one unit), their messengers and their last report."))
+@command(help=_("List the officers (of one unit), their messengers and their last report."))
 def officers(
     unit: Annotated[str | None, typer.Option(help=_("Unit code or name"))] = None,
 ) -> None:
@@ -137,7 +137,7 @@ def officers(
         )
 
 
-@cli.command(help=_("Take an officer's access away (their reports stay in the history)."))
+@command(help=_("Take an officer's access away (their reports stay in the history)."))
 def revoke(
     officer: Annotated[str, typer.Option(help=_("Full name or #id (see `officers`)"))],
     unit: Annotated[
@@ -175,7 +175,7 @@ def revoke(
     )
 
 
-@cli.command(
+@command(
     "bind-code",
     help=_("Make a one-time code that binds a group chat (/bind CODE), printed on the last line."),
 )

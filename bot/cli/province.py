@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
-from bot.cli.common import _, cli, fail, open_app
+from bot.cli.common import _, command, fail, open_app
 from locales import N_
 from models.db import transaction
 from models.enums import UnitKind
@@ -27,7 +27,7 @@ WORKED_SATURDAY_REASONS = {
 }
 
 
-@cli.command(
+@command(
     help=_(
         "Create or migrate the database and load the official communes, wards and special zones of a province, or of the whole country."
     )
@@ -76,7 +76,7 @@ def init(
     )
 
 
-@cli.command(
+@command(
     "add-unit",
     help=_(
         "Add a department (or another unit) that receives tasks; renames it if the code exists."
@@ -102,7 +102,7 @@ def add_unit(
     typer.echo(_("Unit {code} · {name} saved.", code=code, name=name.strip()))
 
 
-@cli.command(
+@command(
     help=_("Print the weekdays off and the working Saturdays that reminders follow in a year.")
 )
 def calendar(year: Annotated[int, typer.Argument(help=_("The year, e.g. 2026"))]) -> None:

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import _, cli, fail, fail_with, load, now, open_app
+from bot.cli.common import _, command, fail, fail_with, load, now, open_app
 from bot.settings import SettingsError
 from models.db import transaction
 
 
-@cli.command(
+@command(
     help=_(
         "Run the bot on Telegram and/or Zalo (whichever has a token): long polling by default, or a webhook server (paths /telegram/webhook and /zalo/webhook)."
     )
@@ -42,7 +42,7 @@ def run(
         fail(_("error: BOT_TELEGRAM_TOKEN: Telegram refused this token"))
 
 
-@cli.command(
+@command(
     "set-webhook",
     help=_(
         "Register the webhook URL with Telegram or Zalo, with the secret header it must carry."
@@ -75,7 +75,7 @@ def set_webhook(
     typer.echo(url)
 
 
-@cli.command(
+@command(
     help=_("Chat with the bot in this terminal, as the chat account USER (piped input works too).")
 )
 def chat(
@@ -91,7 +91,7 @@ def chat(
     ).run()
 
 
-@cli.command(
+@command(
     help=_(
         "Create a demo province (Quảng Ninh, its 54 communes and wards, tasks, officers, reports) and open the terminal chat as an officer who is already linked."
     )

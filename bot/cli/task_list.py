@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
-from bot.cli.common import _, cli, fail, now, open_app
+from bot.cli.common import _, command, fail, now, open_app
 from locales import LANGUAGES, Translator
 from models.db import transaction
 from models.tables import Unit
@@ -22,7 +22,7 @@ from reminders.spreadsheets.template import write_template
 EXPORT_SUFFIXES = (".xlsx", ".csv")
 
 
-@cli.command(help=_("Write the task-list template the secretariat fills in."))
+@command(help=_("Write the task-list template the secretariat fills in."))
 def template(
     out: Annotated[Path, typer.Option(help=_("Where to write the .xlsx template"))],
 ) -> None:
@@ -33,7 +33,7 @@ def template(
     typer.echo(app.translator("Template written to {path}.", path=str(out)))
 
 
-@cli.command(
+@command(
     "import-tasks",
     help=_("Import or update tasks from a spreadsheet; any problem means nothing is imported."),
 )
@@ -91,7 +91,7 @@ def describe_import(result: ImportResult, _: Translator) -> list[str]:
     return lines
 
 
-@cli.command(
+@command(
     help=_(
         "Export one row per assignment with its latest report, a sheet per unit and a summary (.xlsx), or the rows alone (.csv)."
     )

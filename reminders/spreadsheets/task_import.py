@@ -497,12 +497,21 @@ class RowReader:
         before = len(self.problems)
         code = self._code(number, cells)
         title = self._text(cells, "title")
-        if not title:
+        if not title and "title" in self.table.positions:
             self.problem(number, "title", N_("the task title is empty"))
         elif len(title) > 500:
             self.problem(number, "title", N_("the title is longer than 500 characters"))
-        unit_ids = self._unit_ids(number, self._text(cells, "units"))
-        deadline = self._deadline(number, self._cell(cells, "deadline"))
+        # A missing column is one problem of the header, not one of every row.
+        unit_ids = (
+            self._unit_ids(number, self._text(cells, "units"))
+            if "units" in self.table.positions
+            else []
+        )
+        deadline = (
+            self._deadline(number, self._cell(cells, "deadline"))
+            if "deadline" in self.table.positions
+            else None
+        )
         cycle = CYCLES.get(
             " ".join(re.sub(r"[^\w]", " ", fold(self._text(cells, "cycle"))).split())
         )
