@@ -184,7 +184,9 @@ def _wrong_number(ctx: Context, conversation: Conversation | None) -> list[Reply
         Choice(label=label, data=data)
         for label, data in zip(menu.labels, menu.choices, strict=False)
     )
-    return [notice, Reply(text=menu.text, choices=choices, language=menu.language)]
+    # The options again, not their message: that may have said "Saved ✅" once already.
+    again = ctx.t("The options were:")
+    return [notice, Reply(text=again, choices=choices, language=ctx.t.language)]
 
 
 def _outside_any_flow(ctx: Context) -> list[Reply]:

@@ -44,13 +44,11 @@ def remember_menu(
     chat_id: str,
     choices: list[str],
     labels: list[str],
-    text: str,
-    language: str,
     at: datetime,
 ) -> None:
     """Keep the numbered menu just shown in a chat, replacing the one before."""
     menu = session.get(ChatMenu, (channel, chat_id)) or ChatMenu(channel=channel, chat_id=chat_id)
-    menu.choices, menu.labels, menu.text, menu.language = choices, labels, text, language
+    menu.choices, menu.labels = choices, labels
     menu.updated_at = at
     session.add(menu)
 

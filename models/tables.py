@@ -165,14 +165,12 @@ class Conversation(SQLModel, table=True):
 
 class ChatMenu(SQLModel, table=True):
     """The last numbered menu shown in a chat without buttons, so a typed number maps back
-    (and, after a wrong number, the menu can be shown again as it was)."""
+    (and, after a wrong number, its options can be shown again)."""
 
     channel: str = Field(primary_key=True, max_length=20)
     chat_id: str = Field(primary_key=True, max_length=64)
     choices: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # data behind 1, 2, …
     labels: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # what 1, 2, … read
-    text: str = Field(default="", sa_type=sa.Text)  # the message the menu came with
-    language: str = Field(default="vi", max_length=5)
     updated_at: datetime = _created()
 
 

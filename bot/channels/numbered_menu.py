@@ -21,8 +21,6 @@ class RenderedMenu:
     text: str
     numbered: list[str]  # the choice data behind 1, 2, 3, …
     labels: list[str] = field(default_factory=list)  # what 1, 2, 3, … read
-    reply_text: str = ""  # the reply's own text, to show the menu again
-    language: str = "vi"
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ def render(reply: Reply) -> RenderedMenu:
     instead, so typing `60` means 60, not option 60.
     """
     if not reply.choices:
-        return RenderedMenu(text=reply.text, numbered=[], language=reply.language)
+        return RenderedMenu(text=reply.text, numbered=[])
     _ = Translator(reply.language, ZoneInfo("UTC"))
     lines, numbered, labels, commands = [reply.text, ""], [], [], []
     for choice in reply.choices:
@@ -61,8 +59,6 @@ def render(reply: Reply) -> RenderedMenu:
         text="\n".join(lines).strip(),
         numbered=numbered,
         labels=labels,
-        reply_text=reply.text,
-        language=reply.language,
     )
 
 
@@ -93,7 +89,5 @@ def remember(
             chat_id=chat_id,
             choices=menu.numbered,
             labels=menu.labels,
-            text=menu.reply_text,
-            language=menu.language,
             at=at,
         )

@@ -1,4 +1,4 @@
-"""numbered menus keep their text and labels, to be shown again after a wrong number
+"""numbered menus keep their labels, to be shown again after a wrong number
 
 Revision ID: 0006
 Revises: 0005
@@ -22,14 +22,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('chatmenu', schema=None) as batch_op:
         batch_op.add_column(sa.Column('labels', sa.JSON(), nullable=False, server_default='[]'))
-        batch_op.add_column(sa.Column('text', sa.Text(), nullable=False, server_default=''))
-        batch_op.add_column(
-            sa.Column('language', sa.String(length=5), nullable=False, server_default='vi')
-        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('chatmenu', schema=None) as batch_op:
-        batch_op.drop_column('language')
-        batch_op.drop_column('text')
         batch_op.drop_column('labels')
