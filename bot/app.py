@@ -56,6 +56,7 @@ def configure(settings: Settings) -> Configuration:
             default_language=settings.locale,
             invite_ttl=timedelta(days=settings.invite_ttl_days),
             evidence_max_bytes=settings.evidence_max_bytes,
+            reply_hold=timedelta(seconds=settings.reply_hold_seconds),
         ),
         reminders=ReminderPolicy(
             days_before=tuple(settings.reminder_days_before),

@@ -9,10 +9,12 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
 from aiogram import Bot
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import Route
 
 from bot.app import App, configure
@@ -23,6 +25,7 @@ from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError, require_telegram_token, require_zalo_token
 from bot.web import build_web_app, public_media, telegram_webhook, zalo_webhook
 from locales import N_
+from models.queue import OutboxKind
 from reminders.outbox import OutboxSender
 from reminders.planning import Planner
 from reminders.render import OutboxRenderer
@@ -30,6 +33,7 @@ from reminders.scheduler import ReminderService, build_scheduler
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
+REPLY_SWEEP_SECONDS = 5.0
 
 
 @dataclass
@@ -46,17 +50,34 @@ class Running:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
-def reminder_service(app: App, sender: ChannelSender) -> ReminderService:
-    """Planner and outbox sender, from the settings."""
+def outbox_sender(app: App, senders: dict[str, NoticeChannel]) -> OutboxSender:
+    """The one sender of outbox rows (replies, reminders, digests), through the channels that
+    run in this process."""
     config = app.config
-    planner = Planner(calendar=config.calendar, policy=config.reminders)
-    outbox = OutboxSender(
+    return OutboxSender(
         open_session=app.open_session,
-        sender=sender,
+        sender=ChannelSender(senders),
         grace=config.reminders.grace,
         render=OutboxRenderer(calendar=config.calendar, language=app.settings.locale),
     )
+
+
+def reminder_service(app: App, outbox: OutboxSender) -> ReminderService:
+    """Planner and outbox sender, from the settings."""
+    planner = Planner(calendar=app.config.calendar, policy=app.config.reminders)
     return ReminderService(open_session=app.open_session, planner=planner, outbox=outbox)
+
+
+async def send_waiting_replies(outbox: OutboxSender, stop: asyncio.Event) -> None:
+    """Replies stored but not sent (their process died before sending) go out once their
+    hold runs out, whether or not the scheduler runs here."""
+    while not stop.is_set():
+        try:
+            await outbox.send_due(now=datetime.now(UTC), only=OutboxKind.REPLY)
+        except SQLAlchemyError as error:
+            log.warning("waiting replies unreadable (%s); again shortly", type(error).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REPLY_SWEEP_SECONDS)
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -76,7 +97,7 @@ def zalo_webhook_secret(settings: Settings) -> str:
     return settings.zalo_webhook_secret.get_secret_value()
 
 
-def _with_telegram(app: App, running: Running, *, webhook: bool) -> None:
+def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook: bool) -> None:
     settings = app.settings
     token = require_telegram_token(settings)
     bot = telegram.make_bot(
@@ -89,6 +110,7 @@ def _with_telegram(app: App, running: Running, *, webhook: bool) -> None:
         bot=bot,
         open_session=app.open_session,
         config=app.config.handlers,
+        replies=outbox,
         typing_after=settings.telegram_typing_after,
     )
     inbox = Inbox(
@@ -121,7 +143,7 @@ def _with_telegram(app: App, running: Running, *, webhook: bool) -> None:
         )
 
 
-def _with_zalo(app: App, running: Running, *, webhook: bool) -> None:
+def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: bool) -> None:
     settings = app.settings
     client = zalo.ZaloClient(
         token=require_zalo_token(settings),
@@ -134,6 +156,7 @@ def _with_zalo(app: App, running: Running, *, webhook: bool) -> None:
         open_session=app.open_session,
         config=app.config.handlers,
         limiter=limiter,
+        replies=outbox,
         public_base_url=settings.public_base_url,
     )
     inbox = Inbox(
@@ -171,20 +194,19 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
     if settings.telegram_token is None and settings.zalo_token is None:
         raise SettingsError("BOT_TELEGRAM_TOKEN", N_("set it, or BOT_ZALO_TOKEN, to run the bot"))
     running = Running()
+    outbox = outbox_sender(app, running.senders)  # everything the bot says goes through it
     if settings.telegram_token is not None:
-        _with_telegram(app, running, webhook=webhook)
+        _with_telegram(app, running, outbox, webhook=webhook)
     if settings.zalo_token is not None:
-        _with_zalo(app, running, webhook=webhook)
+        _with_zalo(app, running, outbox, webhook=webhook)
     if settings.public_base_url:
         running.routes.append(public_media(app.open_session))
 
     workers = [asyncio.create_task(inbox.run()) for inbox in running.inboxes]
-    scheduler = build_scheduler(
-        reminder_service(app, ChannelSender(running.senders)),
-        schedule=app.config.schedule,
-        zone=settings.zone,
-    )
+    service = reminder_service(app, outbox)
+    scheduler = build_scheduler(service, schedule=app.config.schedule, zone=settings.zone)
     stop = asyncio.Event()
+    workers.append(asyncio.create_task(send_waiting_replies(outbox, stop)))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         # uvicorn re-raises the signal it stopped on once it is done: this handler takes it, so
@@ -197,7 +219,14 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
             scheduler.start()
         await _serve_until(stop, running, host=host, port=port)
     finally:
+        stop.set()
         if scheduler.running:
+            # No new job starts; the one running finishes (a job cancelled halfway would be
+            # logged as failed), then the scheduler goes.
+            scheduler.pause()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DRAIN_SECONDS):
+                    await service.wait_idle()
             scheduler.shutdown(wait=False)
         await _shut_down(running, workers)
         log.info("bot stopped")

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     locale: Literal["vi", "en"] = "vi"
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A reply is written with the change it reports; this process sends it at once, and if it
+    # dies first, any process sends it once this hold has run out.
+    reply_hold_seconds: float = Field(default=30.0, gt=0, le=600)
 
     # Telegram (BotFather's token; a custom Bot API server, as aiogram supports; webhook secret).
     telegram_token: SecretStr | None = None

@@ -25,6 +25,7 @@ class HandlerConfig:
     default_language: str  # of new chat accounts
     invite_ttl: timedelta
     evidence_max_bytes: int
+    reply_hold: timedelta  # a reply is this process's to send for this long, then anyone's
 
     @property
     def zone(self) -> ZoneInfo:

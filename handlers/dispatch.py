@@ -9,7 +9,7 @@ anything else gets help.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -33,7 +33,7 @@ from models.conversations import end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
-from models.queue import record_delivery
+from models.queue import queue_replies, record_delivery
 from models.tables import Conversation, Officer, Unit
 
 CONVERSATION_TTL = timedelta(days=7)
@@ -73,6 +73,33 @@ def handle(
         ):
             return []
         return route(_context(session, inbound, config))
+
+
+def handle_queued(
+    inbound: Inbound, *, open_session: SessionFactory, config: HandlerConfig
+) -> list[int]:
+    """Handle one delivery and store its replies as outbox rows in the same transaction: a
+    crash after the change is committed delays the answer, never loses it. Returns the rows,
+    which this process holds for a while to send them at once."""
+    with transaction(open_session) as session:
+        if not record_delivery(
+            session,
+            channel=inbound.channel,
+            delivery_id=inbound.delivery_id,
+            at=inbound.received_at,
+        ):
+            return []
+        replies = route(_context(session, inbound, config))
+        return queue_replies(
+            session,
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            delivery=inbound.delivery_id,
+            replies=replies,
+            answers_message=inbound.answers_message,
+            now=datetime.now(UTC),
+            held_for=config.reply_hold,
+        )
 
 
 def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Context:

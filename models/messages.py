@@ -14,7 +14,8 @@ AttachmentKind = Literal["photo", "document"]
 class Attachment(BaseModel):
     """A file that came with a message, already fetched by the channel adapter."""
 
-    model_config = ConfigDict(frozen=True)
+    # Kept in the outbox as JSON (a reply's chart or spreadsheet): the bytes go as base64.
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     kind: AttachmentKind
     file_name: str
@@ -42,6 +43,8 @@ class Inbound(BaseModel):
     choice: str | None = None
     # The text is a number that picks no option of the numbered menu shown last (no buttons).
     wrong_number: bool = False
+    # The bot's message whose button was pressed (its channel's id): the first reply may edit it.
+    answers_message: str | None = Field(default=None, max_length=64)
     attachments: tuple[Attachment, ...] = ()
     delivery_id: str = Field(min_length=1, max_length=128)
     received_at: AwareDatetime

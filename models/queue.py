@@ -9,6 +9,7 @@ only delays its rows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from models.enums import OutboxState
+from models.messages import Reply
 from models.sql import insert_ignoring_conflict, is_postgresql
 from models.tables import InboxUpdate, Outbox, SeenDelivery
 
@@ -34,6 +36,7 @@ class OutboxKind(StrEnum):
     SNOOZE = "snooze"  # a reminder again on the next working morning
     DIGEST = "digest"  # to a bound group
     QUOTA = "quota"  # to the secretariat: a messenger's sending quota is spent
+    REPLY = "reply"  # the answer to an update, stored with the change it reports
 
     @property
     def snoozable(self) -> bool:
@@ -105,13 +108,23 @@ class QuotaPayload(OutboxPayload):
     day: date
 
 
+class ReplyPayload(OutboxPayload):
+    kind: Literal[OutboxKind.REPLY] = OutboxKind.REPLY
+    key_template = "{channel}:{chat_id}:{delivery}:{index}"
+    delivery: str  # the update it answers
+    index: int  # its place among that update's replies
+    reply: Reply
+    answers_message: str | None = None  # the message it may edit (the first reply only)
+
+
 AnyPayload = Annotated[
     ReminderPayload
     | OverduePayload
     | EscalationPayload
     | SnoozePayload
     | DigestPayload
-    | QuotaPayload,
+    | QuotaPayload
+    | ReplyPayload,
     Field(discriminator="kind"),
 ]
 _PAYLOAD = TypeAdapter[AnyPayload](AnyPayload)
@@ -134,8 +147,10 @@ def enqueue(
     chat_id: str,
     due_at: datetime,
     now: datetime,
+    held_until: datetime | None = None,
 ) -> bool:
-    """Write one message to send at `due_at`; False if this occurrence is already queued."""
+    """Write one message to send at `due_at`; False if this occurrence is already queued.
+    `held_until`: the writer sends it itself, other senders leave it alone until then."""
     return insert_ignoring_conflict(
         session,
         Outbox,
@@ -147,7 +162,49 @@ def enqueue(
         state=OutboxState.PENDING,
         attempts=0,
         created_at=now,
+        claimed_until=held_until,
     )
+
+
+def queue_replies(
+    session: Session,
+    *,
+    channel: str,
+    chat_id: str,
+    delivery: str,
+    replies: Sequence[Reply],
+    answers_message: str | None,
+    now: datetime,
+    held_for: timedelta,
+) -> list[int]:
+    """The replies to one update as outbox rows, in the transaction of the change they report;
+    this process holds them for `held_for` to send them at once, then any sender may."""
+    payloads = [
+        ReplyPayload(
+            delivery=delivery,
+            index=index,
+            reply=reply,
+            answers_message=answers_message if index == 0 else None,
+        )
+        for index, reply in enumerate(replies)
+    ]
+    for payload in payloads:
+        enqueue(
+            session,
+            payload,
+            channel=channel,
+            chat_id=chat_id,
+            due_at=now,
+            now=now,
+            held_until=now + held_for,
+        )
+    keys = [p.key(channel=channel, chat_id=chat_id) for p in payloads]
+    if not keys:
+        return []
+    found = dict(
+        session.exec(select(Outbox.key, Outbox.id).where(col(Outbox.key).in_(keys))).all()
+    )
+    return [row_id for key in keys if (row_id := found.get(key)) is not None]
 
 
 def outbox_row(session: Session, *, payload: OutboxPayload, channel: str, chat_id: str) -> Outbox:
@@ -173,25 +230,40 @@ def last_sent(
 # ---- the outbox's senders ------------------------------------------------------------------
 
 
+def _of_kind(kind: OutboxKind) -> Any:
+    return col(Outbox.key).startswith(f"{kind.value}:")
+
+
 def claim_due_outbox(
-    session: Session, *, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    only: OutboxKind | None = None,
 ) -> list[Outbox]:
-    """Take up to `limit` due rows for this sender for `lease`; other senders skip them."""
+    """Take up to `limit` due rows (of one kind) for this sender for `lease`; other senders
+    skip them."""
     query = (
         select(Outbox)
         .where(Outbox.state == OutboxState.PENDING, col(Outbox.due_at) <= now)
         .order_by(col(Outbox.due_at), col(Outbox.id))
         .limit(limit)
     )
+    if only is not None:
+        query = query.where(_of_kind(only))
     return _take_with_lease(session, Outbox, query, now=now, lease=lease)
 
 
 def drop_stale_outbox(session: Session, *, due_before: datetime) -> list[str]:
-    """Give up on rows that waited past the grace period; returns their keys."""
+    """Give up on notices that waited past the grace period; returns their keys. Replies are
+    never given up: late, "Saved ✅" still tells the officer the report is safe."""
     keys = list(
         session.exec(
             select(Outbox.key).where(
-                Outbox.state == OutboxState.PENDING, col(Outbox.due_at) < due_before
+                Outbox.state == OutboxState.PENDING,
+                col(Outbox.due_at) < due_before,
+                sa.not_(_of_kind(OutboxKind.REPLY)),
             )
         ).all()
     )

@@ -1,9 +1,12 @@
 """Sending what the outbox holds: claim due rows, send each through the channels, record how it
 went.
 
-Each row is marked `sending` (and committed) just before it goes out. A sender killed then
-leaves at most that one row `sending`; it is recorded as `unknown` after the lease, never sent
-twice, while the rest of its batch is claimed again and delivered. A clear failure is retried
+A row is held by its sender, then marked `sending` (and committed) right before its first
+request leaves, after any wait for the rate limiter. A sender killed while waiting leaves the
+row pending: another sender sends it once the hold runs out. A sender killed after the request
+left leaves at most that one row `sending`; it is recorded as `unknown` after the lease, never
+sent twice (a Bot API send has no idempotency key), while the rest of its batch is claimed
+again and delivered. A clear failure is retried
 with backoff; a permanent one is recorded; a row past the grace period is dropped, not sent late.
 """
 
@@ -11,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from models.db import SessionFactory, transaction
 from models.enums import OutboxState
@@ -27,7 +31,14 @@ from models.messages import (
     Reply,
     TemporaryFailure,
 )
-from models.queue import claim_due_outbox, drop_stale_outbox, recover_interrupted_outbox
+from models.queue import (
+    OutboxKind,
+    ReplyPayload,
+    claim_due_outbox,
+    drop_stale_outbox,
+    payload_of,
+    recover_interrupted_outbox,
+)
 from models.tables import Outbox
 from reminders.planning import queue_quota_notices
 
@@ -37,7 +48,17 @@ log = logging.getLogger(__name__)
 class Sender(Protocol):
     """What the channel adapters offer the outbox: send one reply to one chat."""
 
-    async def send(self, *, channel: str, chat_id: str, reply: Reply) -> None: ...
+    async def send(
+        self,
+        *,
+        channel: str,
+        chat_id: str,
+        reply: Reply,
+        answers_message: str | None = None,
+        leaving: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Send one message; call `leaving` right before its first request goes out."""
+        ...
 
 
 # Builds the message for a row at send time (so figures and language are current); None when
@@ -52,6 +73,20 @@ class SendResult:
     failed: int = 0
     unknown: int = 0
     dropped: int = 0
+
+
+@dataclass(frozen=True)
+class Starting:
+    """A row marked `sending`, and what to send."""
+
+    row: Outbox
+    reply: Reply | None
+    answers_message: str | None
+    attempt: int  # the row's attempts when this sender started it
+
+
+class TakenOver(Exception):
+    """Another sender took the row while this one waited (its hold ran out): it sends it."""
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -79,17 +114,26 @@ class OutboxSender:
         self.batch = batch
         self.max_attempts = max_attempts
 
-    async def send_due(self, *, now: datetime) -> SendResult:
-        """Send every row due by `now`, batch after batch."""
+    async def send_due(self, *, now: datetime, only: OutboxKind | None = None) -> SendResult:
+        """Send every row (of one kind) due by `now`, batch after batch."""
         result = SendResult()
-        claimed = await asyncio.to_thread(self._prepare_and_claim, now, result)
+        claimed = await asyncio.to_thread(self._prepare_and_claim, now, result, only)
         while claimed:
             for outbox_id in claimed:
                 await self._send_one(outbox_id, now, result)
-            claimed = await asyncio.to_thread(self._claim, now)
+            claimed = await asyncio.to_thread(self._claim, now, only)
         return result
 
-    def _prepare_and_claim(self, now: datetime, result: SendResult) -> list[int]:
+    async def send_rows(self, outbox_ids: list[int]) -> SendResult:
+        """Send rows this process wrote and holds (the replies to an update), in order."""
+        result = SendResult()
+        for outbox_id in outbox_ids:
+            await self._send_one(outbox_id, datetime.now(UTC), result)
+        return result
+
+    def _prepare_and_claim(
+        self, now: datetime, result: SendResult, only: OutboxKind | None
+    ) -> list[int]:
         with transaction(self.open_session) as session:
             if recovered := recover_interrupted_outbox(session, now=now):
                 log.warning(
@@ -101,25 +145,49 @@ class OutboxSender:
         for key in stale:
             log.info("dropped %s: not sent within the grace period", key)
         result.dropped += len(stale)
-        return self._claim(now)
+        return self._claim(now, only)
 
-    def _claim(self, now: datetime) -> list[int]:
+    def _claim(self, now: datetime, only: OutboxKind | None) -> list[int]:
         with transaction(self.open_session) as session:
-            rows = claim_due_outbox(session, now=now, lease=self.lease, limit=self.batch)
+            rows = claim_due_outbox(
+                session, now=now, lease=self.lease, limit=self.batch, only=only
+            )
             return [row.id for row in rows if row.id is not None]
 
-    def _start(self, outbox_id: int, now: datetime) -> tuple[Outbox, Reply | None]:
-        """Render the row and mark it `sending`, in one committed transaction."""
+    def _start(self, outbox_id: int, now: datetime) -> Starting | None:
+        """Render the row and hold it for this sender, in one committed transaction; None if
+        it is no longer waiting (another sender took it after this one's hold ran out)."""
         with transaction(self.open_session) as session:
             row = session.get(Outbox, outbox_id)
             assert row is not None
+            if row.state != OutboxState.PENDING:
+                return None
             reply = self.render(session, row, now)
-            row.state = OutboxState.SENDING if reply is not None else OutboxState.DROPPED
-            row.attempts += 1
+            row.attempts += 1  # also this sender's mark: another taking the row over bumps it
             if reply is None:
-                row.last_error = "nothing left to say"
+                row.state, row.last_error = OutboxState.DROPPED, "nothing left to say"
             session.add(row)
-            return row, reply
+            payload = payload_of(row)
+            answers = payload.answers_message if isinstance(payload, ReplyPayload) else None
+            return Starting(row=row, reply=reply, answers_message=answers, attempt=row.attempts)
+
+    def _mark_sending(self, outbox_id: int, attempt: int, now: datetime) -> None:
+        """The first request is about to leave: from now on the message may arrive, so a
+        crash leaves it `sending` (then unknown), never to be sent twice. `TakenOver` if
+        another sender started it meanwhile."""
+        with transaction(self.open_session) as session:
+            still_ours = session.execute(
+                sa.update(Outbox)
+                .where(
+                    col(Outbox.id) == outbox_id,
+                    col(Outbox.state) == OutboxState.PENDING,
+                    col(Outbox.attempts) == attempt,
+                )
+                .values(state=OutboxState.SENDING, claimed_until=now + self.lease)
+                .returning(col(Outbox.id))
+            ).first()
+        if still_ours is None:
+            raise TakenOver(outbox_id)
 
     def _finish(
         self,
@@ -142,12 +210,25 @@ class OutboxSender:
             session.add(row)
 
     async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
-        row, reply = await asyncio.to_thread(self._start, outbox_id, now)
+        starting = await asyncio.to_thread(self._start, outbox_id, now)
+        if starting is None:
+            return
+        row, reply = starting.row, starting.reply
         if reply is None:
             result.dropped += 1
             return
         try:
-            await self.sender.send(channel=row.channel, chat_id=row.chat_id, reply=reply)
+            await self.sender.send(
+                channel=row.channel,
+                chat_id=row.chat_id,
+                reply=reply,
+                answers_message=starting.answers_message,
+                leaving=lambda: asyncio.to_thread(
+                    self._mark_sending, outbox_id, starting.attempt, now
+                ),
+            )
+        except TakenOver:
+            log.info("%s was taken over by another sender", row.key)
         except QuotaExceeded as error:
             await asyncio.to_thread(self._tell_of_quota, error, now)
             await self._retry_later(row, error, now, result)

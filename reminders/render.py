@@ -16,6 +16,7 @@ from models.queue import (
     OverduePayload,
     QuotaPayload,
     ReminderPayload,
+    ReplyPayload,
     SnoozePayload,
     last_sent,
     payload_of,
@@ -38,6 +39,8 @@ class OutboxRenderer:
         match payload:
             case None:
                 return None
+            case ReplyPayload():
+                return payload.reply
             case ReminderPayload() | OverduePayload() | EscalationPayload() | SnoozePayload():
                 return render_notice(
                     session, payload, row_id=row.id, now=now, calendar=self.calendar

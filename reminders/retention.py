@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from models.enums import OutboxState
+from models.queue import OutboxKind
 from models.tables import InboxUpdate, Outbox, PublicMedia, SeenDelivery
 
 DELIVERY_MEMORY = timedelta(days=30)  # far longer than any messenger resends an update
 OUTBOX_MEMORY = timedelta(days=180)  # a half-year of "was it sent?" for the secretariat
+REPLY_MEMORY = timedelta(days=14)  # replies carry charts and spreadsheets: kept briefly
 FINISHED = (OutboxState.SENT, OutboxState.DROPPED, OutboxState.FAILED, OutboxState.UNKNOWN)
 
 
@@ -29,6 +31,15 @@ def purge(session: Session, *, now: datetime) -> dict[str, int]:
         "media": delete(PublicMedia, col(PublicMedia.expires_at) < now),
         "outbox": delete(
             Outbox,
-            sa.and_(col(Outbox.state).in_(FINISHED), col(Outbox.created_at) < now - OUTBOX_MEMORY),
+            sa.and_(
+                col(Outbox.state).in_(FINISHED),
+                sa.or_(
+                    col(Outbox.created_at) < now - OUTBOX_MEMORY,
+                    sa.and_(
+                        col(Outbox.key).startswith(f"{OutboxKind.REPLY.value}:"),
+                        col(Outbox.created_at) < now - REPLY_MEMORY,
+                    ),
+                ),
+            ),
         ),
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -45,10 +46,29 @@ class ReminderService:
         self.outbox = outbox
         self.clock = clock
         self._lock = asyncio.Lock()
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def _job(self) -> AsyncIterator[None]:
+        """Count a job as running, so a stopping process can wait for it to finish."""
+        self._running += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Wait until no job is running."""
+        await self._idle.wait()
 
     async def tick(self) -> SendResult:
         """Plan what is due around now, then send what is due."""
-        async with self._lock:  # one tick at a time in this process; other processes: claims
+        async with self._job(), self._lock:  # one tick at a time here; other processes: claims
             now = self.clock()
             planned = await asyncio.to_thread(self._plan, now)
             result = await self.outbox.send_due(now=now)
@@ -68,17 +88,19 @@ class ReminderService:
             with transaction(self.open_session) as session:
                 return purge(session, now=now)
 
-        removed = await asyncio.to_thread(run)
+        async with self._job():
+            removed = await asyncio.to_thread(run)
         log.info("retention: removed %s", removed)
         return removed
 
     async def digests(self) -> SendResult:
         """Queue this digest time's digests for every bound group, and send them."""
-        now = self.clock()
-        with transaction(self.open_session) as session:
-            queued = queue_digests(session, now=now)
-        log.info("digests: %d queued", queued)
-        return await self.tick()
+        async with self._job():
+            now = self.clock()
+            with transaction(self.open_session) as session:
+                queued = queue_digests(session, now=now)
+            log.info("digests: %d queued", queued)
+            return await self.tick()
 
 
 def build_scheduler(

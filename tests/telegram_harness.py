@@ -48,6 +48,7 @@ class BotProcess:
             **{f"BOT_{k.upper()}": v for k, v in settings.items()},
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.killed = False  # on purpose, by a test
         self.log = workdir / f"bot-{time.monotonic_ns()}.log"
         self.port = free_port()
 
@@ -104,6 +105,7 @@ class BotProcess:
         assert self.process is not None
         self.process.kill()
         self.process.wait(10)
+        self.killed = True
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""

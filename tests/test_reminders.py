@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -190,8 +191,18 @@ class Recorder:
         self.fail = fail or {}
         self.crash_after = crash_after
 
-    async def send(self, *, channel: str, chat_id: str, reply: Reply) -> None:
+    async def send(
+        self,
+        *,
+        channel: str,
+        chat_id: str,
+        reply: Reply,
+        answers_message: str | None = None,
+        leaving: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.calls += 1
+        if leaving is not None:
+            await leaving()  # the request leaves (a messenger adapter calls this)
         if self.crash_after is not None and self.calls > self.crash_after:
             raise KeyboardInterrupt  # the process is killed in the middle of a send
         if self.calls in self.fail:

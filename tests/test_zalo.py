@@ -275,17 +275,19 @@ def test_a_quota_error_is_retried_later_and_reported(
 
     async def send(at: datetime) -> Any:
         client = ZaloClient(token=TOKEN, api_base=fake.base)
-        channel = ZaloChannel(
+        senders: dict[str, Any] = {}
+        sender = OutboxSender(
+            open_session=open_session,
+            sender=ChannelSender(senders),
+            render=OutboxRenderer(calendar=calendar, language="vi"),
+            grace=configuration.reminders.grace,
+        )
+        senders["zalo"] = ZaloChannel(
             client=client,
             open_session=open_session,
             config=configuration.handlers,
             limiter=RateLimiter(configuration.zalo_limits),
-        )
-        sender = OutboxSender(
-            open_session=open_session,
-            sender=ChannelSender({"zalo": channel}),
-            render=OutboxRenderer(calendar=calendar, language="vi"),
-            grace=configuration.reminders.grace,
+            replies=sender,
         )
         try:
             return await sender.send_due(now=at)

@@ -53,12 +53,13 @@ from aiogram.types import (
 from aiogram.utils.chat_action import ChatActionSender
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.text_split import split_text
 from bot.inbox import Inbox
 from handlers.commands import menu_commands
 from handlers.context import HandlerConfig
-from handlers.dispatch import handle
+from handlers.dispatch import handle_queued
 from locales import LANGUAGES, Translator
 from models.accounts import mark_unreachable
 from models.db import SessionFactory, transaction
@@ -117,6 +118,7 @@ class PoliteRequests(BaseRequestMiddleware):
             return await self._with_retries(make_request, bot, method)
         chat = str(chat_id)
         async with self.limiter.slot(chat, group=chat.startswith("-")):
+            await first_request_leaves()
             return await self._with_retries(make_request, bot, method)
 
     async def _with_retries(
@@ -204,9 +206,11 @@ class TelegramChannel:
         bot: Bot,
         open_session: SessionFactory,
         config: HandlerConfig,
+        replies: QueuedReplies,
         typing_after: float = 1.0,
     ) -> None:
         self.bot = bot
+        self.replies = replies
         self.typing_after = typing_after
         self.open_session = open_session
         self.config = config
@@ -240,7 +244,7 @@ class TelegramChannel:
             delivery_id=str(event_update.update_id),
             received_at=_aware(message.date),
         )
-        await self._answer(inbound, replies_to=None)
+        await self._answer(inbound)
 
     async def on_button(self, query: CallbackQuery, event_update: Update) -> None:
         # Acknowledge first, so the button stops spinning whatever happens next.
@@ -258,10 +262,11 @@ class TelegramChannel:
             sender_id=str(query.from_user.id),
             sender_name=query.from_user.full_name,
             choice=query.data,
+            answers_message=str(message.message_id),
             delivery_id=str(event_update.update_id),
             received_at=datetime.now(UTC),
         )
-        await self._answer(inbound, replies_to=message)
+        await self._answer(inbound)
 
     async def _attachments(self, message: Message) -> tuple[Attachment, ...]:
         """The photo (largest size) or document of a message, fetched with getFile."""
@@ -304,33 +309,16 @@ class TelegramChannel:
 
     # ---- outbound ---------------------------------------------------------------------------
 
-    async def _answer(self, inbound: Inbound, *, replies_to: Message | None) -> None:
+    async def _answer(self, inbound: Inbound) -> None:
+        """Handle the update (its replies are stored with its changes), then send the replies."""
         async with ChatActionSender.typing(
             chat_id=inbound.chat_id, bot=self.bot, initial_sleep=self.typing_after
         ):
-            replies = await asyncio.to_thread(
-                handle, inbound, open_session=self.open_session, config=self.config
+            queued = await asyncio.to_thread(
+                handle_queued, inbound, open_session=self.open_session, config=self.config
             )
-        if replies:
-            await self.deliver(inbound.chat_id, replies, replies_to=replies_to)
-
-    async def deliver(
-        self, chat_id: str, replies: Sequence[Reply], *, replies_to: Message | None = None
-    ) -> None:
-        """Send replies in order; the first one that may edit replaces the pressed menu."""
-        editable = replies_to
-        try:
-            for reply in replies:
-                if editable is not None and reply.may_edit and await self._edit(editable, reply):
-                    editable = None
-                    continue
-                if editable is not None:
-                    await self._retire_keyboard(editable)
-                    editable = None
-                await self.send(chat_id, reply)
-        except TelegramForbiddenError:
-            log.info("Telegram chat %s blocked the bot; marked unreachable", chat_id)
-            await asyncio.to_thread(self._mark_unreachable, chat_id)
+        if queued:
+            await self.replies.send_rows(queued)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """One reply as one or more messages; the buttons go with the last part."""
@@ -347,10 +335,18 @@ class TelegramChannel:
             else:
                 await self.bot.send_document(chat_id=chat_id, document=upload)
 
-    async def send_notice(self, chat_id: str, reply: Reply) -> None:
-        """A reminder or digest from the outbox; failures in the outbox's terms."""
+    async def send_notice(
+        self, chat_id: str, reply: Reply, *, answers_message: str | None = None
+    ) -> None:
+        """One message from the outbox (a reply, a reminder, a digest); failures in the
+        outbox's terms. A reply to a pressed button edits that message where it may, or takes
+        its buttons off, so old menus do not pile up."""
         token = at_most_once.set(True)
         try:
+            if answers_message is not None and answers_message.isdigit():
+                if reply.may_edit and await self._edit(chat_id, int(answers_message), reply):
+                    return
+                await self._retire_keyboard(chat_id, int(answers_message))
             await self.send(chat_id, reply)
         except (TelegramRetryAfter, TelegramServerError) as error:
             raise TemporaryFailure(f"Telegram: {type(error).__name__}") from None
@@ -369,13 +365,13 @@ class TelegramChannel:
         finally:
             at_most_once.reset(token)
 
-    async def _edit(self, message: Message, reply: Reply) -> bool:
+    async def _edit(self, chat_id: str, message_id: int, reply: Reply) -> bool:
         if len(reply.text) > MESSAGE_LIMIT or reply.attachments:
             return False
         try:
             await self.bot.edit_message_text(
-                chat_id=message.chat.id,
-                message_id=message.message_id,
+                chat_id=chat_id,
+                message_id=message_id,
                 text=reply.text,
                 reply_markup=keyboard(reply.choices),
             )
@@ -384,16 +380,14 @@ class TelegramChannel:
             return "not modified" in str(error)
         return True
 
-    async def _retire_keyboard(self, message: Message) -> None:
+    async def _retire_keyboard(self, chat_id: str, message_id: int) -> None:
         """Take the buttons off a menu that was answered, so old menus do not pile up."""
-        if not message.reply_markup:
-            return
         try:
             await self.bot.edit_message_reply_markup(
-                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+                chat_id=chat_id, message_id=message_id, reply_markup=None
             )
         except TelegramBadRequest:
-            log.debug("could not remove the keyboard of message %s", message.message_id)
+            log.debug("could not remove the keyboard of message %s", message_id)
 
     def _mark_unreachable(self, chat_id: str) -> None:
         with transaction(self.open_session) as session:

@@ -19,11 +19,12 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import numbered_menu
+from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.text_split import split_text
 from bot.inbox import Inbox
 from handlers.context import HandlerConfig
-from handlers.dispatch import handle
+from handlers.dispatch import handle_queued
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import (
@@ -147,12 +148,14 @@ class ZaloChannel:
         open_session: SessionFactory,
         config: HandlerConfig,
         limiter: RateLimiter,
+        replies: QueuedReplies,
         public_base_url: str | None = None,
     ) -> None:
         self.client = client
         self.open_session = open_session
         self.config = config
         self.limiter = limiter
+        self.replies = replies
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
 
     # ---- inbound ----------------------------------------------------------------------------
@@ -197,11 +200,11 @@ class ZaloChannel:
             delivery_id=str(message.get("message_id")),
             received_at=_received_at(message),
         )
-        replies = await asyncio.to_thread(
-            handle, inbound, open_session=self.open_session, config=self.config
+        queued = await asyncio.to_thread(
+            handle_queued, inbound, open_session=self.open_session, config=self.config
         )
-        if replies:
-            await self.deliver(chat_id, replies)
+        if queued:
+            await self.replies.send_rows(queued)
 
     async def _image(self, message: dict[str, Any]) -> tuple[Attachment, ...]:
         url = message.get("photo") or message.get("photo_url")
@@ -265,11 +268,14 @@ class ZaloChannel:
 
     async def _call_paced(self, chat_id: str, method: str, params: dict[str, Any]) -> Any:
         async with self.limiter.slot(chat_id, group=False):
+            await first_request_leaves()
             return await self.client.call(method, params)
 
-    async def send_notice(self, chat_id: str, reply: Reply) -> None:
-        """A reminder or digest from the outbox; failures in the outbox's terms. A digest is kept
-        compact: the free plan has a small monthly quota."""
+    async def send_notice(
+        self, chat_id: str, reply: Reply, *, answers_message: str | None = None
+    ) -> None:
+        """One message from the outbox (a reply, a reminder, a digest); failures in the
+        outbox's terms. Zalo edits nothing, so `answers_message` changes nothing here."""
         try:
             await self.deliver(chat_id, [reply])
         except ZaloError as error:
