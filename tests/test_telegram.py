@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 
 from models.db import transaction
 from models.enums import OutboxState, Status
-from models.queue import store_inbox
+from models.queue import QuotaPayload, enqueue, store_inbox
 from models.tables import (
     ChannelAccount,
     Evidence,
@@ -375,7 +376,6 @@ def test_the_bot_survives_a_locked_database_without_losing_updates(
     start_bot, fake, invite_for, engine
 ) -> None:
     import sqlite3
-    import time
 
     if engine.dialect.name != "sqlite":
         pytest.skip("the lock is SQLite's")
@@ -506,3 +506,22 @@ def test_a_reply_stored_before_a_crash_is_sent_after_the_restart(
     assert len(rows(open_session, Report)) == 1
     [reply] = [r for r in rows(open_session, Outbox) if "Đã lưu" in str(r.payload)]
     assert reply.state == OutboxState.SENT
+
+
+def test_stopping_while_the_scheduler_sends_is_clean(start_bot, fake, open_session) -> None:
+    """SIGTERM lands while a tick is sending (Telegram is slow to answer): the tick finishes,
+    nothing is logged as a failed job."""
+    now = datetime.now(UTC)
+    with transaction(open_session) as session:
+        notice = QuotaPayload(exhausted="zalo", description="", day=now.date())
+        enqueue(session, notice, channel="telegram", chat_id="-100777", due_at=now, now=now)
+    fake.fail("sendMessage", "hang", count=1, seconds=3)
+    bot = start_bot(scheduler_enabled="true", reminder_interval_seconds="1")
+    fake.wait_for(
+        lambda: any(c.method == "sendMessage" for c in fake.calls), what="the tick sending"
+    )
+    assert bot.stop() == 0
+    output = bot.output()
+    assert "CancelledError" not in output
+    assert "raised an exception" not in output
+    assert "bot stopped" in output
