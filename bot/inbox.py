@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from models.db import SessionFactory, transaction
 from models.queue import claim_inbox, mark_inbox_handled, store_inbox
@@ -25,6 +25,10 @@ from models.queue import claim_inbox, mark_inbox_handled, store_inbox
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
+
+
+class UnreadableUpdate(Exception):
+    """A stored update its channel cannot make sense of (a shape it does not know)."""
 
 
 class Inbox:
@@ -119,22 +123,43 @@ class Inbox:
     async def _handle(self, delivery_id: str, payload: Payload) -> None:
         # Tasks are created in arrival order and the lock is FIFO: a chat's updates keep their order.
         async with self._chat_locks[self.chat_of(payload)]:
+            error: str | None = None
             try:
                 await self.process(payload)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except OperationalError as problem:
+                # The database is away for a moment: left unmarked, the update is offered
+                # again once this worker's lease on it runs out.
+                log.warning(
+                    "%s update %s waits for the database (%s)",
+                    self.channel,
+                    delivery_id,
+                    type(problem).__name__,
+                )
+                self._in_flight.discard(delivery_id)
+                return
+            except UnreadableUpdate as problem:
+                # Set aside once, with one line: not tried again, not a traceback per try.
+                error = f"unreadable: {problem}"
+                log.warning("%s update %s set aside: %s", self.channel, delivery_id, error)
+            except Exception as problem:
                 # A handler bug must not stop the inbox nor loop on the same update forever.
-                log.exception("%s update %s could not be handled", self.channel, delivery_id)
+                error = f"{type(problem).__name__}: {problem}"
+                log.exception("%s update %s set aside", self.channel, delivery_id)
             try:
-                await asyncio.to_thread(self._mark_handled, delivery_id)
+                await asyncio.to_thread(self._mark_handled, delivery_id, error)
             except SQLAlchemyError:
                 # Left unmarked, it is offered again; the handlers' delivery record stops a redo.
-                log.exception("%s update %s handled but not marked", self.channel, delivery_id)
+                log.warning("%s update %s handled but not marked", self.channel, delivery_id)
         self._in_flight.discard(delivery_id)
 
-    def _mark_handled(self, delivery_id: str) -> None:
+    def _mark_handled(self, delivery_id: str, error: str | None) -> None:
         with transaction(self.open_session) as session:
             mark_inbox_handled(
-                session, channel=self.channel, delivery_id=delivery_id, at=datetime.now(UTC)
+                session,
+                channel=self.channel,
+                delivery_id=delivery_id,
+                at=datetime.now(UTC),
+                error=error,
             )

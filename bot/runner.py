@@ -23,8 +23,17 @@ from bot.channels.delivery import ChannelSender, NoticeChannel
 from bot.channels.rate_limit import RateLimiter
 from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError, require_telegram_token, require_zalo_token
-from bot.web import build_web_app, public_media, telegram_webhook, zalo_webhook
+from bot.web import (
+    TELEGRAM_PATH,
+    ZALO_PATH,
+    build_web_app,
+    public_media,
+    telegram_webhook,
+    zalo_webhook,
+)
 from locales import N_
+from models.accounts import remember_messenger
+from models.db import transaction
 from models.queue import OutboxKind
 from reminders.outbox import OutboxSender
 from reminders.planning import Planner
@@ -48,6 +57,17 @@ class Running:
     )
     startups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def _remember_messenger(app: App, channel: str, name: str, can_join_groups: bool) -> None:
+    with transaction(app.open_session) as session:
+        remember_messenger(
+            session,
+            channel=channel,
+            name=name,
+            can_join_groups=can_join_groups,
+            at=datetime.now(UTC),
+        )
 
 
 def outbox_sender(app: App, senders: dict[str, NoticeChannel]) -> OutboxSender:
@@ -127,9 +147,22 @@ def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook:
         log.info(
             "Telegram bot @%s starting (%s)", me.username, "webhook" if webhook else "long polling"
         )
+        await asyncio.to_thread(
+            _remember_messenger,
+            app,
+            telegram.CHANNEL,
+            me.username or "",
+            bool(me.can_join_groups) if me.can_join_groups is not None else True,
+        )
         await channel.register_commands()
         if not webhook:
             await bot.delete_webhook(drop_pending_updates=False)
+        elif settings.public_base_url:
+            await bot.set_webhook(
+                url=settings.public_base_url.rstrip("/") + TELEGRAM_PATH,
+                secret_token=webhook_secret(settings),
+                allowed_updates=telegram.ALLOWED_UPDATES,
+            )
 
     running.startups.append(start)
     running.closers.append(bot.session.close)
@@ -169,12 +202,32 @@ def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: boo
     running.inboxes.append(inbox)
 
     async def start() -> None:
-        me = await client.call("getMe")
+        me = zalo.BotInfo.model_validate(await client.call("getMe") or {})
         log.info(
-            "Zalo bot %s starting (%s)",
-            (me or {}).get("account_name") or (me or {}).get("display_name") or "",
-            "webhook" if webhook else "long polling",
+            "Zalo bot %s starting (%s)", me.account_name, "webhook" if webhook else "long polling"
         )
+        await asyncio.to_thread(
+            _remember_messenger, app, zalo.CHANNEL, me.account_name, me.can_join_groups
+        )
+        if not me.can_join_groups:
+            log.info(
+                "this Zalo bot cannot join groups: digests go to groups on other messengers "
+                "and, for units, to their leads in private"
+            )
+        if webhook and settings.public_base_url:
+            await client.call(
+                "setWebhook",
+                {
+                    "url": settings.public_base_url.rstrip("/") + ZALO_PATH,
+                    "secret_token": zalo_webhook_secret(settings),
+                },
+            )
+        elif not webhook:
+            await client.call("deleteWebhook")
+            log.warning(
+                "Zalo by long polling is for development: events can be missed. Set "
+                "BOT_PUBLIC_BASE_URL (an HTTPS address) so Zalo delivers by webhook."
+            )
 
     running.startups.append(start)
     running.closers.append(client.close)
@@ -193,6 +246,9 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
     settings = app.settings
     if settings.telegram_token is None and settings.zalo_token is None:
         raise SettingsError("BOT_TELEGRAM_TOKEN", N_("set it, or BOT_ZALO_TOKEN, to run the bot"))
+    # Behind a public address the messengers deliver by webhook (Zalo's polling is for
+    # development only: it can miss events).
+    webhook = webhook or settings.public_base_url is not None
     running = Running()
     outbox = outbox_sender(app, running.senders)  # everything the bot says goes through it
     if settings.telegram_token is not None:

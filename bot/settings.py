@@ -162,6 +162,14 @@ class Settings(BaseSettings):
             raise SettingProblem(N_("use 1 to 256 letters, digits, '_' or '-'"))
         return value
 
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        # The Zalo Bot Platform takes a secret_token of 8 to 256 characters.
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise SettingProblem(N_("use 8 to 256 characters (Zalo's rule for secret_token)"))
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

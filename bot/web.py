@@ -6,7 +6,10 @@ import asyncio
 import hmac
 import json
 import logging
+import math
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +20,7 @@ from bot.inbox import Inbox
 from models.db import SessionFactory
 from models.tables import PublicMedia
 
+MAX_BODY_BYTES = 1024 * 1024  # an update is a few kilobytes; files come by reference
 TELEGRAM_PATH = "/telegram/webhook"
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ZALO_PATH = "/zalo/webhook"
@@ -37,41 +41,95 @@ def _refuse(request: Request) -> Response:
     return PlainTextResponse("forbidden", status_code=403)
 
 
-def telegram_webhook(inbox: Inbox, secret: str) -> Route:
-    """The Telegram endpoint: no token in the path, the secret header checked on every call."""
+class BodyTooLarge(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e309
+        raise ValueError("a number too large")
+    return value
+
+
+async def json_object(request: Request) -> dict[str, Any] | None:
+    """The body as a JSON object, or None for anything else (not JSON, not an object, nested
+    beyond reason, numbers JSON has no room for). `BodyTooLarge` past MAX_BODY_BYTES."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge
+    try:
+        value = json.loads(bytes(body), parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def webhook(
+    path: str,
+    *,
+    inbox: Inbox,
+    header: str,
+    secret: str,
+    delivery_id_of: Callable[[dict[str, Any]], str | None],
+    answer: dict[str, Any],
+) -> Route:
+    """A messenger's endpoint: the secret header checked on every call; a body that is not
+    one of its updates gets 400 (nothing stored, no traceback); an update is stored before
+    the 200, so a crash right after loses nothing."""
 
     async def receive(request: Request) -> Response:
-        if not _secret_matches(request, TELEGRAM_SECRET_HEADER, secret):
+        if not _secret_matches(request, header, secret):
             return _refuse(request)
         try:
-            payload = json.loads(await request.body())
-            update_id = int(payload["update_id"])
-        except (ValueError, KeyError, TypeError):
+            payload = await json_object(request)
+        except BodyTooLarge:
+            return PlainTextResponse("too large", status_code=413)
+        delivery_id = delivery_id_of(payload) if payload is not None else None
+        if payload is None or delivery_id is None:
+            log.info("%s: a body that is not an update was refused", path)
             return PlainTextResponse("not an update", status_code=400)
-        # Stored before answering: if we crash now, Telegram's update is already safe.
-        await inbox.put(str(update_id), payload)
-        return JSONResponse({})
+        await inbox.put(delivery_id, payload)
+        return JSONResponse(answer)
 
-    return Route(TELEGRAM_PATH, receive, methods=["POST"])
+    return Route(path, receive, methods=["POST"])
+
+
+def telegram_webhook(inbox: Inbox, secret: str) -> Route:
+    """The Telegram endpoint: no token in the path."""
+    from bot.channels.telegram import delivery_id_of
+
+    return webhook(
+        TELEGRAM_PATH,
+        inbox=inbox,
+        header=TELEGRAM_SECRET_HEADER,
+        secret=secret,
+        delivery_id_of=delivery_id_of,
+        answer={},
+    )
 
 
 def zalo_webhook(inbox: Inbox, secret: str) -> Route:
     """The Zalo endpoint: its own path and secret header; bare or wrapped updates."""
-    from bot.channels.zalo import message_id_of
+    from bot.channels.zalo import delivery_id_of
 
-    async def receive(request: Request) -> Response:
-        if not _secret_matches(request, ZALO_SECRET_HEADER, secret):
-            return _refuse(request)
-        try:
-            payload = json.loads(await request.body())
-            delivery_id = message_id_of(payload) if isinstance(payload, dict) else None
-        except ValueError:
-            return PlainTextResponse("not an update", status_code=400)
-        if delivery_id is not None:
-            await inbox.put(delivery_id, payload)
-        return JSONResponse({"ok": True})
-
-    return Route(ZALO_PATH, receive, methods=["POST"])
+    return webhook(
+        ZALO_PATH,
+        inbox=inbox,
+        header=ZALO_SECRET_HEADER,
+        secret=secret,
+        delivery_id_of=delivery_id_of,
+        answer={"ok": True},
+    )
 
 
 def public_media(open_session: SessionFactory) -> Route:

@@ -26,6 +26,7 @@ from handlers.context import Context, HandlerConfig
 from handlers.flow import navigation_choice
 from handlers.flows import flow_of
 from handlers.text import ParsedCommand, parse_command
+from locales import N_
 from locales.text import clean_text
 from models.accounts import account_for
 from models.assignments import AssignmentView, assignment_of_unit
@@ -146,6 +147,8 @@ def route(ctx: Context) -> list[Reply]:
         return _route_command(ctx, command, conversation)
     if inbound.wrong_number:
         return _wrong_number(ctx, conversation)
+    if inbound.unreadable is not None:
+        return _unreadable(ctx, conversation)
     if inbound.choice is not None and inbound.choice.startswith(SET_LANGUAGE):
         return general.set_language(ctx, inbound.choice.removeprefix(SET_LANGUAGE))  # unlinked too
     if ctx.officer is None:
@@ -214,6 +217,26 @@ def _wrong_number(ctx: Context, conversation: Conversation | None) -> list[Reply
     # The options again, not their message: that may have said "Saved ✅" once already.
     again = ctx.t("The options were:")
     return [notice, Reply(text=again, choices=choices, language=ctx.t.language)]
+
+
+UNREADABLE_ANSWERS = {
+    "sticker": N_("Thank you 🙂 I read text, numbers and photos, but not stickers."),
+    "voice": N_("I cannot listen to voice messages: please type your answer, or send a photo."),
+    "unsupported": N_(
+        "Your message did not reach me in a form I can read (the messenger does not pass on some messages, for example from protected accounts). Please type it as text."
+    ),
+}
+
+
+def _unreadable(ctx: Context, conversation: Conversation | None) -> list[Reply]:
+    """A sticker, a voice message, a message the messenger did not pass on: a polite word,
+    and the question again if a flow is waiting for an answer."""
+    assert ctx.inbound.unreadable is not None
+    notice = ctx.reply(ctx.t(UNREADABLE_ANSWERS[ctx.inbound.unreadable]))
+    flow = flow_of(conversation) if conversation is not None else None
+    if conversation is not None and flow is not None and ctx.officer is not None:
+        return [notice, *flow.ask_again(ctx, conversation)]
+    return [notice]
 
 
 def _outside_any_flow(ctx: Context) -> list[Reply]:

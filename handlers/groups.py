@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from handlers import code_guard
 from handlers.context import Context
 from handlers.onboarding import new_invite_code
+from models.accounts import messengers_without_groups
 from models.enums import ChatKind, GroupPurpose
 from models.messages import Reply
 from models.provinces import UnitDirectory
@@ -49,15 +51,21 @@ def group_code(ctx: Context, args: str = "") -> list[Reply]:
     purpose = GroupPurpose.UNIT if unit else GroupPurpose.SECRETARIAT
     code = create_bind_code(ctx.session, purpose=purpose, unit=unit, now=ctx.now).code
     target = unit.name if unit else _("the secretariat")
-    return [
-        ctx.reply(
-            _(
-                "Group code for {target}: {code}\nAdd me to the group, then send /bind {code} there. The code works once, for 7 days.",
-                target=target,
-                code=code,
-            )
-        )
-    ]
+    text = _(
+        "Group code for {target}: {code}\nAdd me to the group, then send /bind {code} there. The code works once, for 7 days.",
+        target=target,
+        code=code,
+    )
+    if ctx.inbound.channel in messengers_without_groups(ctx.session):
+        text += "\n\n" + _no_group_digests(ctx)
+    return [ctx.reply(text)]
+
+
+def _no_group_digests(ctx: Context) -> str:
+    return ctx.t(
+        "Note: on {messenger} this bot cannot be in group chats, so no digest goes to a {messenger} group. Bind a group on the other messenger (Telegram); meanwhile each unit's digest goes to its lead in a private chat.",
+        messenger=ctx.inbound.channel.capitalize(),
+    )
 
 
 def bind(ctx: Context, args: str = "") -> list[Reply]:
@@ -66,12 +74,16 @@ def bind(ctx: Context, args: str = "") -> list[Reply]:
     if ctx.inbound.chat_kind != ChatKind.GROUP:
         return [ctx.reply(_("Send /bind CODE in the group chat you want to bind, not here."))]
     code = "".join(args.split()).upper()
+    refused = code_guard.refusal(ctx)
+    if refused is not None:
+        return [refused]
     bind_code = (
         ctx.session.exec(select(BindCode).where(col(BindCode.code) == code)).first()
         if code
         else None
     )
     if bind_code is None or bind_code.used_at is not None or bind_code.expires_at <= ctx.now:
+        code_guard.wrong_code(ctx, "group")
         return [
             ctx.reply(
                 _(
@@ -91,6 +103,8 @@ def bind(ctx: Context, args: str = "") -> list[Reply]:
     binding.bound_by_account_id, binding.bound_at = ctx.account.id, ctx.now
     bind_code.used_at = ctx.now
     ctx.session.add_all([binding, bind_code])
+    if ctx.inbound.channel in messengers_without_groups(ctx.session):
+        return [ctx.reply(_no_group_digests(ctx))]
     if bind_code.unit_id is not None:
         unit = ctx.session.get(Unit, bind_code.unit_id)
         return [

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from handlers import code_guard
 from handlers.choices import main_menu
 from handlers.context import Context
 from handlers.general import not_linked
@@ -47,8 +48,12 @@ def start(ctx: Context, args: str = "") -> list[Reply]:
                 )
             ] + not_linked(ctx)
         return [ctx.reply(_("Hello {name}!", name=ctx.officer.full_name), main_menu(ctx))]
+    refused = code_guard.refusal(ctx)
+    if refused is not None:
+        return [refused]
     invite = ctx.session.exec(select(Invite).where(col(Invite.code) == code)).first()
     if invite is None:
+        code_guard.wrong_code(ctx, "invite")
         return [
             ctx.reply(
                 _(
@@ -60,6 +65,7 @@ def start(ctx: Context, args: str = "") -> list[Reply]:
     if invite.used_at is not None:
         if invite.used_by_account_id == ctx.account.id:
             return [ctx.reply(_("This chat is already linked with that code."), main_menu(ctx))]
+        code_guard.wrong_code(ctx, "invite")
         return [
             ctx.reply(
                 _(
@@ -69,6 +75,7 @@ def start(ctx: Context, args: str = "") -> list[Reply]:
             )
         ]
     if invite.expires_at <= ctx.now:
+        code_guard.wrong_code(ctx, "invite")
         return [
             ctx.reply(
                 _(
@@ -80,6 +87,7 @@ def start(ctx: Context, args: str = "") -> list[Reply]:
         ]
     officer = ctx.session.get(Officer, invite.officer_id)
     if officer is None or not officer.active:
+        code_guard.wrong_code(ctx, "invite")
         return [
             ctx.reply(
                 _(

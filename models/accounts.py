@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.tables import ChannelAccount
+from models.tables import ChannelAccount, MessengerAccount
 
 
 def account_for(
@@ -50,4 +50,24 @@ def mark_unreachable(session: Session, *, channel: str, external_id: str, at: da
             col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id
         )
         .values(unreachable_since=at)
+    )
+
+
+def remember_messenger(
+    session: Session, *, channel: str, name: str, can_join_groups: bool, at: datetime
+) -> None:
+    """Keep what a messenger said of this bot at start."""
+    account = session.get(MessengerAccount, channel) or MessengerAccount(channel=channel)
+    account.name, account.can_join_groups, account.checked_at = name, can_join_groups, at
+    session.add(account)
+
+
+def messengers_without_groups(session: Session) -> set[str]:
+    """The messengers on which this bot cannot be in group chats."""
+    return set(
+        session.exec(
+            select(MessengerAccount.channel).where(
+                col(MessengerAccount.can_join_groups).is_(False)
+            )
+        ).all()
     )

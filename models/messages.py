@@ -9,6 +9,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from models.enums import ChatKind
 
 AttachmentKind = Literal["photo", "document"]
+# Something came that the bot cannot read: a sticker, a voice message, or a message the
+# messenger did not pass on ("unsupported": Zalo, for protected users such as children).
+UnreadableKind = Literal["sticker", "voice", "unsupported"]
 
 
 class Attachment(BaseModel):
@@ -43,6 +46,7 @@ class Inbound(BaseModel):
     choice: str | None = None
     # The text is a number that picks no option of the numbered menu shown last (no buttons).
     wrong_number: bool = False
+    unreadable: UnreadableKind | None = None
     # The bot's message whose button was pressed (its channel's id): the first reply may edit it.
     answers_message: str | None = Field(default=None, max_length=64)
     attachments: tuple[Attachment, ...] = ()

@@ -327,11 +327,14 @@ def claim_inbox(
     return _take_with_lease(session, InboxUpdate, query, now=now, lease=lease)
 
 
-def mark_inbox_handled(session: Session, *, channel: str, delivery_id: str, at: datetime) -> None:
+def mark_inbox_handled(
+    session: Session, *, channel: str, delivery_id: str, at: datetime, error: str | None = None
+) -> None:
+    """Done with an update; with `error`, it was set aside (the handlers could not take it)."""
     session.execute(
         sa.update(InboxUpdate)
         .where(col(InboxUpdate.channel) == channel, col(InboxUpdate.delivery_id) == delivery_id)
-        .values(handled_at=at)
+        .values(handled_at=at, error=error[:500] if error else None)
     )
 
 

@@ -237,6 +237,8 @@ class InboxUpdate(SQLModel, table=True):
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # The worker handling it holds it until then; after that (it died) another may take it.
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why the handlers could not take it: it is set aside (handled_at set), not tried again.
+    error: str | None = Field(default=None, max_length=500)
 
 
 class PublicMedia(SQLModel, table=True):
@@ -247,3 +249,25 @@ class PublicMedia(SQLModel, table=True):
     data: bytes = Field(sa_type=sa.LargeBinary)
     created_at: datetime = _created()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class CodeAttempt(SQLModel, table=True):
+    """A wrong invite or group code typed in a chat, to stop guessing and to show the
+    secretariat who tries (the code itself is not kept)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    sender_id: str = Field(max_length=64)
+    chat_id: str = Field(max_length=64)
+    kind: str = Field(max_length=20)  # "invite" or "group"
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class MessengerAccount(SQLModel, table=True):
+    """What a messenger says of this bot when it starts (getMe): its name, and whether it can
+    be in group chats (a Zalo bot may not: then no digest is promised to a Zalo group)."""
+
+    channel: str = Field(primary_key=True, max_length=20)
+    name: str = Field(default="", max_length=255)
+    can_join_groups: bool = True
+    checked_at: datetime = _created()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.accounts import messengers_without_groups
 from models.enums import Cycle, GroupPurpose, Role, Status
 from models.queue import (
     AssignmentNotice,
@@ -269,10 +270,16 @@ def snooze_reminder(
 
 
 def queue_digests(session: Session, *, now: datetime) -> int:
-    """One digest row for every bound group at this digest time (once, however often called)."""
+    """One digest row for every bound group at this digest time (once, however often called).
+
+    A messenger on which the bot cannot be in groups (a Zalo bot, often) gets no group digest;
+    then every unit without a group elsewhere has its digest sent to its leads in private.
+    """
     at = now.replace(second=0, microsecond=0)
+    no_groups = messengers_without_groups(session)
+    groups = [g for g in session.exec(select(GroupBinding)).all() if g.channel not in no_groups]
     written = 0
-    for group in session.exec(select(GroupBinding)).all():
+    for group in groups:
         unit_id = group.unit_id if group.purpose == GroupPurpose.UNIT else None
         written += enqueue(
             session,
@@ -282,6 +289,22 @@ def queue_digests(session: Session, *, now: datetime) -> int:
             due_at=now,
             now=now,
         )
+    if no_groups:
+        with_group = {g.unit_id for g in groups if g.purpose == GroupPurpose.UNIT}
+        assigned = set(session.exec(select(Assignment.unit_id).distinct()).all())
+        _officers, leads = _contacts(session)
+        for unit_id, accounts in leads.items():
+            if unit_id in with_group or unit_id not in assigned:
+                continue
+            for account in accounts:
+                written += enqueue(
+                    session,
+                    DigestPayload(at=at, unit_id=unit_id),
+                    channel=account.channel,
+                    chat_id=account.external_id,
+                    due_at=now,
+                    now=now,
+                )
     return written
 
 

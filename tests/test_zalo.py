@@ -69,8 +69,10 @@ class ZaloBot:
             self.process = subprocess.Popen(
                 command, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        if "--webhook" in args:
+        if "--webhook" in args or "BOT_PUBLIC_BASE_URL" in self.env:
             self.fake.wait_for(self._healthy, what="the webhook server", timeout=60)
+            if "BOT_PUBLIC_BASE_URL" in self.env:
+                self.fake.wait_for(lambda: self.fake.webhook, what="the webhook registered")
         else:
             self.fake.wait_for(
                 lambda: any(c.method == "getUpdates" for c in self.fake.calls),

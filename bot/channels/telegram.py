@@ -51,12 +51,13 @@ from aiogram.types import (
     Update,
 )
 from aiogram.utils.chat_action import ChatActionSender
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.text_split import split_text
-from bot.inbox import Inbox
+from bot.inbox import Inbox, UnreadableUpdate
 from handlers.commands import menu_commands
 from handlers.context import HandlerConfig
 from handlers.dispatch import handle_queued
@@ -72,6 +73,7 @@ from models.messages import (
     PermanentFailure,
     Reply,
     TemporaryFailure,
+    UnreadableKind,
 )
 
 CHANNEL = "telegram"
@@ -170,6 +172,14 @@ def is_timeout(error: Exception) -> bool:
     return isinstance(error, TelegramNetworkError) and "timeout" in str(error).lower()
 
 
+def delivery_id_of(payload: dict[str, Any]) -> str | None:
+    """The update id of a body that is a Telegram update, else None."""
+    try:
+        return str(Update.model_validate(payload).update_id)
+    except ValidationError:
+        return None
+
+
 def chat_of_update(payload: dict[str, Any]) -> str:
     """The chat an update belongs to, so the inbox keeps each chat's updates in order."""
     message = payload.get("message") or (payload.get("callback_query") or {}).get("message") or {}
@@ -224,7 +234,12 @@ class TelegramChannel:
 
     async def process(self, payload: dict[str, Any]) -> None:
         """Handle one stored update (the inbox calls this)."""
-        update = Update.model_validate(payload, context={"bot": self.bot})
+        try:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+        except ValidationError as error:
+            raise UnreadableUpdate(
+                f"not a Telegram update ({error.error_count()} problems)"
+            ) from None
         await self.dispatcher.feed_update(self.bot, update)
 
     # ---- inbound ----------------------------------------------------------------------------
@@ -240,6 +255,7 @@ class TelegramChannel:
             sender_id=str(message.from_user.id),
             sender_name=message.from_user.full_name,
             text=message.text or message.caption or "",
+            unreadable=_unreadable(message),
             attachments=attachments,
             delivery_id=str(event_update.update_id),
             received_at=_aware(message.date),
@@ -406,6 +422,17 @@ class TelegramChannel:
             )
             if language == self.config.default_language:
                 await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+
+
+def _unreadable(message: Message) -> UnreadableKind | None:
+    """What the bot cannot read: stickers, voice, and anything with no text, photo or file."""
+    if message.sticker:
+        return "sticker"
+    if message.voice or message.audio or message.video_note:
+        return "voice"
+    if message.text or message.caption or message.photo or message.document:
+        return None
+    return "unsupported"
 
 
 def _chat_kind(message: Message) -> ChatKind:

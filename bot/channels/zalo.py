@@ -9,20 +9,31 @@ are told apart by message id. The token sits in the URL path, so it is scrubbed 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mimetypes
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import numbered_menu
 from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.text_split import split_text
-from bot.inbox import Inbox
+from bot.inbox import Inbox, UnreadableUpdate
 from handlers.context import HandlerConfig
 from handlers.dispatch import handle_queued
 from models.db import SessionFactory, transaction
@@ -35,6 +46,7 @@ from models.messages import (
     QuotaExceeded,
     Reply,
     TemporaryFailure,
+    UnreadableKind,
 )
 from models.tables import PublicMedia
 
@@ -42,6 +54,8 @@ CHANNEL = "zalo"
 MESSAGE_LIMIT = 2000
 NOTHING_NEW = 408
 QUOTA_EXCEEDED = 429
+# The platform documents 403 as its internal server error: tried again, not given up.
+RETRIED_CODES = frozenset({403})
 MEDIA_PATH = "/media"
 MEDIA_LIFETIME = timedelta(days=7)
 
@@ -120,22 +134,93 @@ class ZaloClient:
             return b""
 
 
+def _as_text(value: object) -> object:
+    # Zalo's ids are hex strings; a number is taken as its digits, anything else is refused.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ZaloId = Annotated[str, BeforeValidator(_as_text), StringConstraints(min_length=1, max_length=64)]
+
+
+class ZaloUser(BaseModel):
+    id: ZaloId
+    display_name: str = ""
+    name: str = ""
+    is_bot: bool = False
+
+
+class ZaloChat(BaseModel):
+    id: ZaloId
+    chat_type: str = "PRIVATE"
+
+
+class ZaloMessage(BaseModel):
+    """A message as the Bot Platform documents it (unknown fields are let through)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    message_id: ZaloId
+    sender: ZaloUser = Field(alias="from")
+    chat: ZaloChat
+    date: int | None = None
+    text: str | None = None
+    caption: str | None = None
+    photo: str | None = None  # an image's URL, as "photo" …
+    photo_url: str | None = None  # … or "photo_url"
+    sticker: str | None = None
+
+
+class ZaloUpdate(BaseModel):
+    event_name: str
+    message: ZaloMessage
+
+
+class BotInfo(BaseModel):
+    """What getMe answers: `{id, account_name, account_type, can_join_groups}`."""
+
+    id: ZaloId = "?"
+    account_name: str = ""
+    account_type: str = ""
+    can_join_groups: bool = False
+
+
+# What each event means to the conversations.
+TEXT_EVENT = "message.text.received"
+IMAGE_EVENT = "message.image.received"
+UNREADABLE_EVENTS: dict[str, UnreadableKind] = {
+    "message.sticker.received": "sticker",
+    "message.voice.received": "voice",
+    "message.audio.received": "voice",
+    # Sent in place of messages the platform does not pass on (from protected users such as
+    # children, or of a kind it does not support).
+    "message.unsupported.received": "unsupported",
+}
+
+
 def unwrap(payload: dict[str, Any]) -> dict[str, Any]:
     """An update, whether it came bare or wrapped as `{"ok": true, "result": …}`."""
-    if "result" in payload and isinstance(payload["result"], dict) and "event_name" not in payload:
-        return dict(payload["result"])
+    result = payload.get("result")
+    if isinstance(result, dict) and "event_name" not in payload:
+        return result
     return payload
 
 
-def message_id_of(payload: dict[str, Any]) -> str | None:
-    message = unwrap(payload).get("message") or {}
-    value = message.get("message_id")
-    return str(value) if value is not None else None
+def parse_update(payload: dict[str, Any]) -> ZaloUpdate | None:
+    try:
+        return ZaloUpdate.model_validate(unwrap(payload))
+    except ValidationError:
+        return None
+
+
+def delivery_id_of(payload: dict[str, Any]) -> str | None:
+    """The message id of a body that is a Zalo update, else None (Zalo has no update ids)."""
+    update = parse_update(payload)
+    return update.message.message_id if update else None
 
 
 def chat_of_update(payload: dict[str, Any]) -> str:
-    message = unwrap(payload).get("message") or {}
-    return str((message.get("chat") or {}).get("id", "?"))
+    update = parse_update(payload)
+    return update.message.chat.id if update else "?"
 
 
 class ZaloChannel:
@@ -150,7 +235,9 @@ class ZaloChannel:
         limiter: RateLimiter,
         replies: QueuedReplies,
         public_base_url: str | None = None,
+        typing_after: float = 1.0,
     ) -> None:
+        self.typing_after = typing_after
         self.client = client
         self.open_session = open_session
         self.config = config
@@ -162,24 +249,24 @@ class ZaloChannel:
 
     async def process(self, payload: dict[str, Any]) -> None:
         """Handle one stored update (the inbox calls this)."""
-        update = unwrap(payload)
-        message = update.get("message") or {}
-        sender = message.get("from") or {}
-        chat = message.get("chat") or {}
-        if sender.get("is_bot") or not chat.get("id") or not sender.get("id"):
+        update = parse_update(payload)
+        if update is None:
+            raise UnreadableUpdate("not a Zalo update")
+        message = update.message
+        if message.sender.is_bot:
             return
-        chat_id = str(chat["id"])
-        event = str(update.get("event_name", ""))
-        text = str(message.get("text") or message.get("caption") or "")
-        group = str(chat.get("chat_type", "")).upper() == "GROUP"
+        chat_id = message.chat.id
+        text = message.text or message.caption or ""
+        group = message.chat.chat_type.upper() == "GROUP"
         if group and text.startswith("@") and " /" in text:
             # In groups Zalo only delivers messages that mention the bot: "@Bot name /tonghop".
             text = text[text.index(" /") + 1 :]
         attachments: tuple[Attachment, ...] = ()
-        if event == "message.image.received":
+        if update.event_name == IMAGE_EVENT:
             attachments = await self._image(message)
+        unreadable = UNREADABLE_EVENTS.get(update.event_name)
         typed = numbered_menu.Typed()
-        if not attachments:
+        if not attachments and unreadable is None:
             typed = await asyncio.to_thread(
                 numbered_menu.read_typed,
                 self.open_session,
@@ -191,27 +278,46 @@ class ZaloChannel:
             channel=CHANNEL,
             chat_id=chat_id,
             chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
-            sender_id=str(sender["id"]),
-            sender_name=str(sender.get("display_name") or sender.get("name") or ""),
+            sender_id=message.sender.id,
+            sender_name=message.sender.display_name or message.sender.name,
             text="" if typed.choice else text,
             choice=typed.choice,
             wrong_number=typed.wrong_number,
+            unreadable=unreadable,
             attachments=attachments,
-            delivery_id=str(message.get("message_id")),
-            received_at=_received_at(message),
+            delivery_id=message.message_id,
+            received_at=_received_at(message.date),
         )
-        queued = await asyncio.to_thread(
-            handle_queued, inbound, open_session=self.open_session, config=self.config
-        )
+        async with self._typing(chat_id):
+            queued = await asyncio.to_thread(
+                handle_queued, inbound, open_session=self.open_session, config=self.config
+            )
         if queued:
             await self.replies.send_rows(queued)
 
-    async def _image(self, message: dict[str, Any]) -> tuple[Attachment, ...]:
-        url = message.get("photo") or message.get("photo_url")
+    @asynccontextmanager
+    async def _typing(self, chat_id: str) -> AsyncIterator[None]:
+        """ "typing…" in the chat while an answer takes longer than `typing_after`."""
+
+        async def show() -> None:
+            await asyncio.sleep(self.typing_after)
+            with contextlib.suppress(ZaloError, ZaloNetworkError):
+                await self.client.call("sendChatAction", {"chat_id": chat_id, "action": "typing"})
+
+        task = asyncio.create_task(show())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _image(self, message: ZaloMessage) -> tuple[Attachment, ...]:
+        url = message.photo or message.photo_url
         if not url:
             return ()
-        data = await self.client.download(str(url), limit=self.config.evidence_max_bytes)
-        name = f"zalo_{message.get('message_id', 'image')}.jpg"
+        data = await self.client.download(url, limit=self.config.evidence_max_bytes)
+        name = f"zalo_{message.message_id}.jpg"
         return (Attachment(kind="photo", file_name=name, content_type="image/jpeg", data=data),)
 
     # ---- outbound ---------------------------------------------------------------------------
@@ -282,16 +388,15 @@ class ZaloChannel:
             if error.code == QUOTA_EXCEEDED:
                 log.error("Zalo quota exceeded (%s): messages wait and are retried", error)
                 raise QuotaExceeded(CHANNEL, error.description) from None
-            if error.code >= 500:
+            if error.code >= 500 or error.code in RETRIED_CODES:
                 raise TemporaryFailure(str(error)) from None
             raise PermanentFailure(str(error)) from None
         except ZaloNetworkError as error:
             raise OutcomeUnknown(str(error)) from None
 
 
-def _received_at(message: dict[str, Any]) -> datetime:
-    millis = message.get("date")
-    if isinstance(millis, int | float) and millis > 0:
+def _received_at(millis: int | None) -> datetime:
+    if millis is not None and 0 < millis < 10**14:
         return datetime.fromtimestamp(millis / 1000, tz=UTC)
     return datetime.now(UTC)
 
@@ -319,11 +424,9 @@ async def poll(
             failures += 1
             await _pause(str(error), failures)
             continue
-        if not isinstance(update, dict):
-            continue
-        delivery_id = message_id_of(update)
+        delivery_id = delivery_id_of(update) if isinstance(update, dict) else None
         if delivery_id is None:
-            log.info("Zalo update without a message id ignored: %s", update.get("event_name"))
+            log.info("a Zalo update of an unknown shape was skipped")
             continue
         while True:
             try:

@@ -4,6 +4,7 @@ the codes that bind group chats."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from bot.settings import Settings, SettingsError
 from handlers.groups import create_bind_code
 from handlers.onboarding import create_invite
 from locales import Translator
+from models.attempts import wrong_codes_summary
 from models.db import transaction
 from models.enums import GroupPurpose, Role
 from models.labels import ROLE_LABELS
@@ -117,9 +119,20 @@ def officers(
 ) -> None:
     app = open_app()
     _ = app.translator
+    moment = now()
     with transaction(app.open_session) as session:
         unit_id = one_unit(session, unit, _).id if unit else None
         people = officer_overview(session, unit_id=unit_id)
+        wrong = wrong_codes_summary(session, since=moment - timedelta(days=1))
+    if wrong.count:
+        typer.echo(
+            _(
+                "Wrong codes typed in the last 24 hours: {count}, from {accounts} chat account(s); the latest at {time}.",
+                count=wrong.count,
+                accounts=wrong.accounts,
+                time=_.datetime(wrong.latest or moment),
+            )
+        )
     if not people:
         typer.echo(_("No officers yet: make one with `invite`."))
         return
