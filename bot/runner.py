@@ -191,6 +191,7 @@ def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: boo
         limiter=limiter,
         replies=outbox,
         public_base_url=settings.public_base_url,
+        typing_after=settings.zalo_typing_after,
     )
     inbox = Inbox(
         channel=zalo.CHANNEL,

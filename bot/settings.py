@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     zalo_per_chat_interval: float = Field(default=1.0, ge=0)
     zalo_global_per_second: int = Field(default=10, ge=1)
     zalo_group_per_minute: int = Field(default=20, ge=1)
+    zalo_typing_after: float = Field(default=1.0, ge=0)  # "typing…" once a reply takes this long
     # Where this bot is reachable from outside (https://…): Zalo takes photos only by URL.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 

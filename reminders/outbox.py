@@ -89,8 +89,11 @@ class TakenOver(Exception):
     """Another sender took the row while this one waited (its hold ran out): it sends it."""
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4 … minutes, at most an hour."""
+def retry_delay(attempts: int, *, reply: bool = False) -> timedelta:
+    """1, 2, 4 … minutes, at most an hour; a reply, someone waits for it: 5, 10, 20 … seconds,
+    at most a minute."""
+    if reply:
+        return timedelta(seconds=min(60, 5 * 2 ** (attempts - 1)))
     return timedelta(minutes=min(60, 2 ** (attempts - 1)))
 
 
@@ -266,7 +269,8 @@ class OutboxSender:
             OutboxState.PENDING,
             now=now,
             error=str(error),
-            retry_at=now + retry_delay(row.attempts),
+            retry_at=now
+            + retry_delay(row.attempts, reply=row.key.startswith(f"{OutboxKind.REPLY.value}:")),
         )
         result.retried += 1
 

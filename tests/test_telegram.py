@@ -27,6 +27,7 @@ from models.tables import (
 )
 from tests.conftest import NOW, Province, add_task, configured, rows
 from tests.fake_telegram import FakeTelegram, button_update, photo_update, text_update
+from tests.hostile_bodies import HOSTILE_BODIES, TOO_LARGE, post_bytes
 from tests.telegram_harness import TOKEN, WEBHOOK_SECRET, BotProcess
 
 HA = 820_000_000_001  # Telegram ids exceed 32 bits
@@ -525,3 +526,47 @@ def test_stopping_while_the_scheduler_sends_is_clean(start_bot, fake, open_sessi
     assert "CancelledError" not in output
     assert "raised an exception" not in output
     assert "bot stopped" in output
+
+
+def test_hostile_webhook_bodies_get_400_and_store_nothing(
+    start_bot, fake, invite_for, open_session
+) -> None:
+    bot = start_bot("--webhook")
+    url = f"http://127.0.0.1:{bot.port}/telegram/webhook"
+    header = "X-Telegram-Bot-Api-Secret-Token"
+    for what, body in HOSTILE_BODIES.items():
+        status, answer = post_bytes(url, body, header=header, secret=WEBHOOK_SECRET)
+        assert status == 400, what
+        assert "Traceback" not in answer, what
+    status, _answer = post_bytes(url, TOO_LARGE, header=header, secret=WEBHOOK_SECRET)
+    assert status == 413
+    assert rows(open_session, InboxUpdate) == [], "nothing stored"
+    update = {"update_id": 90, **text_update(HA, f"/start {invite_for('Nguyễn Thu Hà')}")}
+    assert post(url, update, secret=WEBHOOK_SECRET) == 200, "and it still works"
+    fake.wait_for_text(HA, "Liên kết thành công")
+    assert "Traceback" not in bot.output()
+
+
+def test_a_stored_update_the_handlers_cannot_read_is_set_aside_once(
+    start_bot, fake, invite_for, open_session
+) -> None:
+    with transaction(open_session) as session:  # stored by an older version, say
+        store_inbox(
+            session,
+            channel="telegram",
+            delivery_id="601",
+            at=NOW,
+            payload={"update_id": 601, "message": "not a message"},
+        )
+    bot = start_bot()
+    fake.wait_for(
+        lambda: any(u.handled_at for u in rows(open_session, InboxUpdate)),
+        what="the update set aside",
+    )
+    [update] = rows(open_session, InboxUpdate)
+    assert update.error is not None
+    assert update.error.startswith("unreadable: not a Telegram update")
+    link(fake, invite_for, "Nguyễn Thu Hà", HA)
+    output = bot.output()
+    assert output.count("601 set aside") == 1, "one line, not one per try"
+    assert "Traceback" not in output

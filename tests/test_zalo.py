@@ -17,18 +17,29 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from bot.channels.delivery import ChannelSender
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.zalo import ZaloChannel, ZaloClient, ZaloNetworkError
+from bot.settings import SettingsError, load_settings
 from models.db import transaction
 from models.enums import GroupPurpose, OutboxState, Status
-from models.tables import ChannelAccount, Evidence, GroupBinding, Outbox, Report
+from models.tables import (
+    ChannelAccount,
+    Evidence,
+    GroupBinding,
+    InboxUpdate,
+    MessengerAccount,
+    Outbox,
+    Report,
+)
 from reminders.outbox import OutboxSender
-from reminders.planning import Planner
+from reminders.planning import Planner, queue_digests
 from reminders.render import OutboxRenderer
 from tests.conftest import ROOT, Province, add_task, configured, rows
-from tests.fake_zalo import FakeZalo, zalo_image, zalo_text
+from tests.fake_zalo import FakeZalo, zalo_event, zalo_image, zalo_text
+from tests.hostile_bodies import HOSTILE_BODIES, TOO_LARGE, post_bytes
 from tests.telegram_harness import free_port
 
 TOKEN = "zalo-test-token-7f3a9c1e"
@@ -382,3 +393,121 @@ def test_in_a_group_a_mention_then_a_command_is_a_command(
     fake.wait_for_text(group, "đây là nhóm của Cơ quan thường trực")
     [binding] = rows(open_session, GroupBinding)
     assert (binding.channel, binding.chat_id) == ("zalo", group)
+
+
+def test_zalo_as_documented_events_typing_and_server_errors(
+    zalo_bot, fake, invite_for, open_session
+) -> None:
+    """Stickers, voice and messages Zalo does not pass on get a polite word (and the question
+    again); images come as "photo" too; "typing…" shows; a 403 is retried, not dropped."""
+    bot = zalo_bot()
+    link(fake, invite_for, "Nguyễn Thu Hà", HA)
+    fake.push(zalo_text(HA, "/baocao NV-02"))
+    fake.wait_for_text(HA, "Tình trạng hiện nay")
+    answers = {
+        "message.sticker.received": "không đọc được nhãn dán",
+        "message.voice.received": "chưa nghe được tin nhắn thoại",
+        "message.unsupported.received": "không đến được với tôi ở dạng đọc được",
+    }
+    for event, words in answers.items():
+        seen = len(fake.texts(HA))
+        fake.push(
+            zalo_event(HA, event, sticker="abc") if "sticker" in event else zalo_event(HA, event)
+        )
+        fake.wait_for_text(HA, words, after=seen)
+        fake.wait_for_text(HA, "Tình trạng hiện nay", after=seen)  # the question again
+    fake.push(zalo_text(HA, "4"))
+    fake.wait_for_text(HA, "Đã thực hiện được những gì")
+    fake.push(zalo_text(HA, "Đã ban hành quyết định"))
+    fake.wait_for_text(HA, "kiến nghị")
+    fake.push(zalo_text(HA, "1"))
+    fake.wait_for_text(HA, "Đính kèm ảnh")
+    photo = b"\xff\xd8\xff\xe0 anh minh chung"
+    image = zalo_event(HA, "message.image.received", photo=fake.add_image(photo))
+    fake.push(image)
+    fake.wait_for_text(HA, "Đã nhận zalo_")
+    assert [e.data for e in rows(open_session, Evidence)] == [photo]
+    fake.fail_with_server_error(1)
+    seen = len(fake.texts(HA))
+    fake.push(zalo_text(HA, "/huy"))
+    fake.wait_for_text(HA, "Đã hủy", after=seen, timeout=120)
+    refused = [c for c in fake.calls if not c.ok and c.method == "sendMessage"]
+    assert refused, "the first try got the platform's 403"
+    assert "long polling is for development" in bot.stop()
+
+
+def test_typing_shows_while_an_answer_takes_time(engine, fake, invite_for, tmp_path) -> None:
+    slow = ZaloBot(engine=engine, fake=fake, workdir=tmp_path)
+    slow.env["BOT_ZALO_TYPING_AFTER"] = "0"
+    slow.start()
+    try:
+        link(fake, invite_for, "Nguyễn Thu Hà", HA)
+        fake.wait_for(
+            lambda: [c for c in fake.calls if c.method == "sendChatAction"],
+            what="typing…",
+        )
+        [typing, *_] = [c for c in fake.calls if c.method == "sendChatAction"]
+        assert typing.params == {"chat_id": HA, "action": "typing"}
+    finally:
+        slow.stop()
+
+
+def test_hostile_bodies_to_the_zalo_webhook(zalo_bot, fake, invite_for, open_session) -> None:
+    bot = zalo_bot("--webhook")
+    url = f"http://127.0.0.1:{bot.port}/zalo/webhook"
+    for what, body in HOSTILE_BODIES.items():
+        status, answer = post_bytes(url, body, header="X-Bot-Api-Secret-Token", secret=SECRET)
+        assert status == 400, what
+        assert "Traceback" not in answer, what
+    status, _ = post_bytes(url, TOO_LARGE, header="X-Bot-Api-Secret-Token", secret=SECRET)
+    assert status == 413
+    assert rows(open_session, InboxUpdate) == []
+    assert post(url, zalo_text(HA, f"/start {invite_for('Nguyễn Thu Hà')}"), secret=SECRET) == 200
+    fake.wait_for_text(HA, "Liên kết thành công")
+    assert "Traceback" not in bot.stop()
+
+
+def test_a_bot_that_cannot_join_groups_promises_no_group_digest(
+    zalo_bot, fake, invite_for, open_session, province: Province
+) -> None:
+    fake.can_join_groups = False
+    zalo_bot()
+    link(fake, invite_for, "Đỗ Quốc Anh", HA)
+    fake.push(zalo_text(HA, "/manhom"))
+    note = fake.wait_for_text(HA, "Mã nhóm của Cơ quan thường trực")
+    assert "trên Zalo, bot này không tham gia được nhóm chat" in note
+    with transaction(open_session) as session:
+        [account] = session.exec(select(MessengerAccount)).all()
+        assert (account.channel, account.can_join_groups) == ("zalo", False)
+        session.add(GroupBinding(channel="zalo", chat_id="g-1", purpose=GroupPurpose.SECRETARIAT))
+        session.add(
+            GroupBinding(channel="telegram", chat_id="-100", purpose=GroupPurpose.SECRETARIAT)
+        )
+        lead = province.officers["Lê Minh Tuấn"]
+        session.add(
+            ChannelAccount(
+                channel="zalo",
+                external_id="lead-zalo",
+                officer_id=lead.id,
+                created_at=datetime.now(UTC),
+                last_seen_at=datetime.now(UTC),
+            )
+        )
+    with transaction(open_session) as session:
+        queue_digests(session, now=datetime(2026, 11, 26, 1, 0, tzinfo=UTC))
+    digests = {
+        (r.channel, r.chat_id) for r in rows(open_session, Outbox) if r.key.startswith("digest:")
+    }
+    assert ("zalo", "g-1") not in digests, "not promised to a Zalo group"
+    assert ("telegram", "-100") in digests, "the secretariat's other group gets it"
+    assert ("zalo", "lead-zalo") in digests, "Hạ Long's lead gets the unit's in private"
+
+
+def test_the_zalo_secret_must_be_8_to_256_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_ZALO_WEBHOOK_SECRET", "short")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert error.value.variable == "BOT_ZALO_WEBHOOK_SECRET"
+    assert "8 to 256" in str(error.value)
+    monkeypatch.setenv("BOT_ZALO_WEBHOOK_SECRET", "x" * 8)
+    assert load_settings().zalo_webhook_secret is not None

@@ -181,13 +181,18 @@ def delivery_id_of(payload: dict[str, Any]) -> str | None:
 
 
 def chat_of_update(payload: dict[str, Any]) -> str:
-    """The chat an update belongs to, so the inbox keeps each chat's updates in order."""
-    message = payload.get("message") or (payload.get("callback_query") or {}).get("message") or {}
-    chat = message.get("chat") or {}
+    """The chat an update belongs to, so the inbox keeps each chat's updates in order ("?" for
+    a payload of no known shape: it is set aside when handled)."""
+
+    def part(value: object, key: str) -> dict[str, Any]:
+        inner = value.get(key) if isinstance(value, dict) else None
+        return inner if isinstance(inner, dict) else {}
+
+    query = part(payload, "callback_query")
+    chat = part(part(payload, "message") or part(query, "message"), "chat")
     if "id" in chat:
         return str(chat["id"])
-    sender = payload.get("callback_query", {}).get("from") or {}
-    return str(sender.get("id", "?"))
+    return str(part(query, "from").get("id", "?"))
 
 
 def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
