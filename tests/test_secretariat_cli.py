@@ -473,8 +473,9 @@ def test_people_invited_twice_listed_and_revoked(bot: Bot) -> None:
         assert sorted(o.full_name for o in officers) == ["Nguyễn Thu Hà", "Trần Văn Nam"]
         assert {o.full_name: o.role for o in officers}["Nguyễn Thu Hà"] == Role.LEAD
 
-    bot.run("chat", "--user", "thuha", input=f"/start {second}\n/baocao\n/huy\n")
+    bot.run("chat", "--user", "thuha", input=f"/start ZZZZ2222\n/start {second}\n/baocao\n/huy\n")
     listing = bot.run("officers", "--unit", "Phường Hạ Long").stdout
+    assert "Mã sai đã nhập trong 24 giờ qua: 1 lần, từ 1 tài khoản" in listing
     assert "Nguyễn Thu Hà · Phường Hạ Long · Lãnh đạo đơn vị" in listing
     assert "Ứng dụng: console · báo cáo gần nhất: chưa có" in listing
     assert "Trần Văn Nam" in listing
