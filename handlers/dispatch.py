@@ -25,7 +25,7 @@ from handlers.commands import BY_BUTTON, BY_NAME, Command, not_understood, show_
 from handlers.context import Context, HandlerConfig
 from handlers.flow import navigation_choice
 from handlers.flows import flow_of
-from handlers.text import ParsedCommand, parse_command
+from handlers.text import ParsedCommand, parse_command, row_id
 from locales import N_
 from locales.text import clean_text
 from models.accounts import account_for
@@ -283,9 +283,10 @@ def _start_from_button(ctx: Context, data: str) -> list[Reply] | None:
 
 def _own_assignment(ctx: Context, raw_id: str) -> AssignmentView | None:
     # The id in the button is only a hint: the permission rule is checked against the database.
-    if not raw_id.isdigit():
+    assignment_id = row_id(raw_id)
+    if assignment_id is None:
         return None
-    return assignment_of_unit(ctx.session, unit_id=ctx.unit_id, assignment_id=int(raw_id))
+    return assignment_of_unit(ctx.session, unit_id=ctx.unit_id, assignment_id=assignment_id)
 
 
 def _not_own_task(ctx: Context) -> list[Reply]:

@@ -4,6 +4,7 @@ the guided report, see `handlers.dispatch`)."""
 from __future__ import annotations
 
 from handlers.context import Context
+from handlers.text import row_id
 from models.messages import Reply
 from models.queue import AssignmentNotice, payload_of
 from models.tables import Outbox
@@ -13,7 +14,8 @@ from reminders.planning import snooze_reminder
 def snooze(ctx: Context, raw_id: str) -> list[Reply]:
     """Remind this account again on the next working morning; only its own reminders."""
     _ = ctx.t
-    row = ctx.session.get(Outbox, int(raw_id)) if raw_id.isdigit() else None
+    outbox_id = row_id(raw_id)
+    row = ctx.session.get(Outbox, outbox_id) if outbox_id is not None else None
     reminder = payload_of(row) if row is not None else None
     if (
         row is None

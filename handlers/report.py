@@ -26,7 +26,7 @@ from handlers.flow import (
     Step,
     is_edit_choice,
 )
-from handlers.text import MAX_ANSWER_CHARS
+from handlers.text import MAX_ANSWER_CHARS, row_id
 from locales import N_
 from locales.text import clean_text, parse_percent, read_number, shorten
 from models.assignments import (
@@ -116,14 +116,16 @@ def ask_task(state: ReportState) -> Reply:
 
 def accept_task(state: ReportState, answer: Answer) -> Outcome:
     ctx, _ = state.ctx, state.ctx.t
-    if answer.choice and answer.choice.startswith("p") and answer.choice[1:].isdigit():
-        state.draft.page = int(answer.choice[1:])
+    choice = answer.choice or ""
+    if (
+        choice.startswith("p")
+        and (page := row_id(choice[1:]) or (0 if choice == "p0" else None)) is not None
+    ):
+        state.draft.page = page
         return Stay()
     view = None
-    if answer.choice and answer.choice.startswith("a") and answer.choice[1:].isdigit():
-        view = assignment_of_unit(
-            ctx.session, unit_id=ctx.unit_id, assignment_id=int(answer.choice[1:])
-        )
+    if choice.startswith("a") and (assignment_id := row_id(choice[1:])) is not None:
+        view = assignment_of_unit(ctx.session, unit_id=ctx.unit_id, assignment_id=assignment_id)
     elif answer.text:
         view = assignment_of_unit(
             ctx.session, unit_id=ctx.unit_id, task_code=answer.text.split()[0]

@@ -22,3 +22,15 @@ def parse_command(text: str) -> ParsedCommand | None:
     if match is None:
         return None
     return ParsedCommand(name=match.group(1).lower(), args=(match.group(2) or "").strip())
+
+
+MAX_ROW_ID = 2**31 - 1  # the database's integer ids
+
+
+def row_id(text: str) -> int | None:
+    """The id a button carries (only a hint, checked against the database afterwards), or None
+    for anything that cannot be one: forged data must not reach a query as 10^12."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ROW_ID else None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from models.enums import ChatKind
 
@@ -14,6 +14,14 @@ AttachmentKind = Literal["photo", "document"]
 UnreadableKind = Literal["sticker", "voice", "unsupported"]
 
 
+def _without_nul(value: object) -> object:
+    # NUL cannot be stored in PostgreSQL text, and nobody types it: it only comes from tools.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+NoNul = BeforeValidator(_without_nul)
+
+
 class Attachment(BaseModel):
     """A file that came with a message, already fetched by the channel adapter."""
 
@@ -21,8 +29,8 @@ class Attachment(BaseModel):
     model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     kind: AttachmentKind
-    file_name: str
-    content_type: str
+    file_name: Annotated[str, NoNul]
+    content_type: Annotated[str, NoNul]
     data: bytes
     # The size the messenger announced; a file too large to fetch arrives with no data.
     declared_size: int | None = None
@@ -38,19 +46,19 @@ class Inbound(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     channel: str = Field(min_length=1, max_length=20)
-    chat_id: str = Field(min_length=1, max_length=64)
+    chat_id: Annotated[str, NoNul, Field(min_length=1, max_length=64)]
     chat_kind: ChatKind = ChatKind.PRIVATE
-    sender_id: str = Field(min_length=1, max_length=64)
-    sender_name: str = ""
-    text: str = ""
-    choice: str | None = None
+    sender_id: Annotated[str, NoNul, Field(min_length=1, max_length=64)]
+    sender_name: Annotated[str, NoNul] = ""
+    text: Annotated[str, NoNul] = ""
+    choice: Annotated[str | None, NoNul] = None
     # The text is a number that picks no option of the numbered menu shown last (no buttons).
     wrong_number: bool = False
     unreadable: UnreadableKind | None = None
     # The bot's message whose button was pressed (its channel's id): the first reply may edit it.
     answers_message: str | None = Field(default=None, max_length=64)
     attachments: tuple[Attachment, ...] = ()
-    delivery_id: str = Field(min_length=1, max_length=128)
+    delivery_id: Annotated[str, NoNul, Field(min_length=1, max_length=128)]
     received_at: AwareDatetime
 
 

@@ -149,7 +149,7 @@ def test_any_input_at_any_step_is_answered_without_a_crash(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    sender=st.text(min_size=1, max_size=64).filter(lambda s: s.strip()),
+    sender=st.text(min_size=1, max_size=64).filter(lambda s: s.replace("\x00", "").strip()),
     text=texts,
     choice=st.one_of(st.none(), forged),
     group=st.booleans(),
