@@ -57,6 +57,7 @@ def configure(settings: Settings) -> Configuration:
             invite_ttl=timedelta(days=settings.invite_ttl_days),
             evidence_max_bytes=settings.evidence_max_bytes,
             reply_hold=timedelta(seconds=settings.reply_hold_seconds),
+            web_base_url=settings.public_base_url,
         ),
         reminders=ReminderPolicy(
             days_before=tuple(settings.reminder_days_before),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -16,7 +17,7 @@ from models.accounts import account_for
 from models.assignments import ReportValues, record_report
 from models.enums import Cycle, Role, Status, UnitKind
 from models.provinces import find_province, load_province_units
-from models.tables import Assignment, Invite, Officer, Task, Unit
+from models.tables import Assignment, Evidence, Invite, Officer, Report, Task, Unit
 
 PROVINCE = "Quảng Ninh"
 DEMO_UNIT = "Phường Hạ Long"
@@ -247,6 +248,7 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
     today = now.astimezone(zone).date()
 
     officers = {u.id: _officer(session, rng, u, Role.OFFICER) for u in units}
+    evidence_left = 6  # a few completed reports come with a photo and a signed PDF
     demo_unit = next(u for u in units if u.name == DEMO_UNIT)
     demo_officer = officers[demo_unit.id]
     demo_officer.full_name = DEMO_OFFICER
@@ -291,7 +293,7 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
                     if spec.uom == "%"
                     else float(round(spec.target * percent / 100))
                 )
-            record_report(
+            report = record_report(
                 session,
                 assignment=assignment,
                 officer=officers[unit.id],
@@ -305,10 +307,46 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
                 ),
                 at=now - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8)),
             )
+            if status == Status.DONE and evidence_left > 0:
+                evidence_left -= 1
+                _attach_evidence(session, report, title=f"{task.code} · {unit.name}", at=now)
     spare_unit = next(u for u in local if u is not demo_unit)
     spare = _officer(session, rng, spare_unit, Role.OFFICER)
     session.flush()
     create_invite(session, officer=spare, now=now, ttl=timedelta(days=30))
+
+
+def _attach_evidence(session: Session, report: Report, *, title: str, at: datetime) -> None:
+    """A photo of the signed decision and the decision as a PDF, drawn for the demo."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    files = []
+    for kind, file_name, content_type, extension in (
+        ("photo", "quyet-dinh.png", "image/png", "png"),
+        ("document", "quyet-dinh.pdf", "application/pdf", "pdf"),
+    ):
+        figure = Figure(figsize=(4, 3), dpi=80)
+        FigureCanvasAgg(figure)
+        figure.patch.set_facecolor("#fdf6e3")
+        figure.text(0.5, 0.8, "QUYẾT ĐỊNH", ha="center", fontsize=16, fontweight="bold")
+        figure.text(0.5, 0.6, title, ha="center", fontsize=9, wrap=True)
+        figure.text(0.75, 0.2, "(đã ký số)", ha="center", fontsize=9, color="#c62828")
+        buffer = BytesIO()
+        figure.savefig(buffer, format=extension)
+        files.append((kind, file_name, content_type, buffer.getvalue()))
+    for kind, file_name, content_type, data in files:
+        session.add(
+            Evidence(
+                report_id=report.id,
+                kind=kind,
+                file_name=file_name,
+                content_type=content_type,
+                size=len(data),
+                data=data,
+                created_at=at,
+            )
+        )
 
 
 def _seeded_status(

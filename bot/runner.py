@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from typing import Any
 import uvicorn
 from aiogram import Bot
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
 from bot.app import App, configure
 from bot.channels import telegram, zalo
@@ -31,6 +33,7 @@ from bot.web import (
     telegram_webhook,
     zalo_webhook,
 )
+from bot.web.board import BoardSettings, BoardSite
 from locales import N_
 from models.accounts import remember_messenger
 from models.db import transaction
@@ -45,18 +48,41 @@ DRAIN_SECONDS = 10.0
 REPLY_SWEEP_SECONDS = 5.0
 
 
+def board_site(app: App, *, base_url: str) -> BoardSite:
+    """The web board of this application, reached at `base_url`."""
+    settings = app.settings
+    key = settings.web_secret_key.get_secret_value() if settings.web_secret_key else None
+    if key is None:
+        log.warning("BOT_WEB_SECRET_KEY is not set: board sessions end when this process stops")
+        key = secrets.token_urlsafe(32)
+    return BoardSite(
+        open_session=app.open_session,
+        zone=settings.zone,
+        settings=BoardSettings(
+            secret_key=key,
+            secure_cookie=base_url.startswith("https://"),
+            base_url=base_url.rstrip("/"),
+        ),
+    )
+
+
+def web_base_url(settings: Settings, *, host: str, port: int) -> str:
+    return settings.public_base_url or f"http://{host}:{port}"
+
+
 @dataclass
 class Running:
     """What the channels contribute: their senders, inboxes, webhook routes, pollers, clean-ups."""
 
     senders: dict[str, NoticeChannel] = field(default_factory=dict)
     inboxes: list[Inbox] = field(default_factory=list)
-    routes: list[Route] = field(default_factory=list)
+    routes: list[BaseRoute] = field(default_factory=list)
     pollers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
         default_factory=list
     )
     startups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    middleware: list[Middleware] = field(default_factory=list)
 
 
 def _remember_messenger(app: App, channel: str, name: str, can_join_groups: bool) -> None:
@@ -242,7 +268,7 @@ def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: boo
         )
 
 
-async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
+async def run_bot(app: App, *, webhook: bool, host: str, port: int, web: bool = False) -> None:
     """Serve every configured messenger until SIGINT/SIGTERM; updates go through the inboxes."""
     settings = app.settings
     if settings.telegram_token is None and settings.zalo_token is None:
@@ -258,6 +284,8 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
         _with_zalo(app, running, outbox, webhook=webhook)
     if settings.public_base_url:
         running.routes.append(public_media(app.open_session))
+    if settings.web_enabled if settings.web_enabled is not None else (webhook or web):
+        _with_board(app, running, base_url=web_base_url(settings, host=host, port=port))
 
     workers = [asyncio.create_task(inbox.run()) for inbox in running.inboxes]
     service = reminder_service(app, outbox)
@@ -289,13 +317,34 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int) -> None:
         log.info("bot stopped")
 
 
+def _with_board(app: App, running: Running, *, base_url: str) -> None:
+    site = board_site(app, base_url=base_url)
+    running.routes.extend(site.routes())
+    running.middleware.extend(site.middleware())
+    log.info("web board at %s", base_url)
+
+
+async def serve_board(app: App, *, host: str, port: int) -> None:
+    """`python -m bot web`: the board alone, until SIGINT/SIGTERM."""
+    running = Running()
+    _with_board(app, running, base_url=web_base_url(app.settings, host=host, port=port))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await _serve_until(stop, running, host=host, port=port)
+
+
 async def _serve_until(stop: asyncio.Event, running: Running, *, host: str, port: int) -> None:
-    """Poll and/or serve webhooks until `stop` is set."""
+    """Poll and/or serve webhooks and the board until `stop` is set."""
     pollers = [asyncio.create_task(poller(stop)) for poller in running.pollers]
     if running.routes:
         server = uvicorn.Server(
             uvicorn.Config(
-                build_web_app(running.routes), host=host, port=port, log_level="warning"
+                build_web_app(running.routes, middleware=running.middleware),
+                host=host,
+                port=port,
+                log_level="warning",
             )
         )
         serving = asyncio.create_task(server.serve())

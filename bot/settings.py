@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     zalo_global_per_second: int = Field(default=10, ge=1)
     zalo_group_per_minute: int = Field(default=20, ge=1)
     zalo_typing_after: float = Field(default=1.0, ge=0)  # "typing…" once a reply takes this long
+    # The web board: served by `run` when this is true, or (unset) when webhooks or --web are.
+    web_enabled: bool | None = None
+    # Signs the board's session cookie; without it, one is made at start (sessions then end
+    # when the process restarts, and several processes cannot share them).
+    web_secret_key: SecretStr | None = None
     # Where this bot is reachable from outside (https://…): Zalo takes photos only by URL.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 

@@ -19,6 +19,7 @@ from handlers import (
     quick_report,
     secretariat,
     tasks,
+    web_login,
 )
 from handlers.choices import SHOW_HELP, SHOW_TASKS, START_CORRECTION, START_REPORT, main_menu
 from handlers.context import Context
@@ -153,6 +154,11 @@ COMMANDS: tuple[Command, ...] = (
         names={"vi": ("kenh",), "en": ("channel",)},
         handler=accounts.choose_channel,
         what=N_("choose the messenger reminders go to"),
+    ),
+    Command(
+        names={"vi": ("web",), "en": ("web",)},
+        handler=web_login.web_link,
+        what=N_("a sign-in link to the web board"),
     ),
     Command(
         names={"vi": ("xuatfile",), "en": ("export",)},

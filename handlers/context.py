@@ -26,6 +26,7 @@ class HandlerConfig:
     invite_ttl: timedelta
     evidence_max_bytes: int
     reply_hold: timedelta  # a reply is this process's to send for this long, then anyone's
+    web_base_url: str | None  # where the web board is reached from outside, if anywhere
 
     @property
     def zone(self) -> ZoneInfo:

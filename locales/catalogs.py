@@ -21,7 +21,9 @@ def extract_messages() -> Catalog:
     template = Catalog(domain="messages")
     for package in SOURCE_PACKAGES:
         for filename, lineno, message, comments, _context in extract_from_dir(
-            ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
+            ROOT / package,
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+            keywords=KEYWORDS,
         ):
             template.add(
                 message, locations=[(f"{package}/{filename}", lineno)], auto_comments=comments

@@ -158,20 +158,21 @@ class UnitProgress:
 
 
 def progress_by_unit(
-    session: Session, *, today: date, period_start: datetime
+    session: Session,
+    *,
+    today: date,
+    period_start: datetime,
+    kind: UnitKind | None = None,
+    task_id: int | None = None,
+    unit_id: int | None = None,
 ) -> list[UnitProgress]:
-    """Every unit with assignments, counted by the database in one GROUP BY."""
+    """Every unit with assignments (of a kind, for a task, one unit), counted by the database
+    in one GROUP BY; the last report is the newest `last_reported_at` of its assignments."""
     late = sa.and_(col(Assignment.status) != Status.DONE, col(Task.deadline) < today)
 
     def count_where(condition: Any) -> Any:
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
-    last_report = (
-        sa.select(col(Assignment.unit_id), sa.func.max(Report.created_at).label("at"))
-        .join(Report, col(Report.assignment_id) == Assignment.id)
-        .group_by(col(Assignment.unit_id))
-        .cte("last_report")
-    )
     query = (
         sa.select(
             col(Unit.id),
@@ -184,40 +185,33 @@ def progress_by_unit(
             count_where(sa.and_(col(Assignment.status) == Status.WAITING, sa.not_(late))),
             count_where(sa.and_(col(Assignment.status) == Status.NOT_STARTED, sa.not_(late))),
             count_where(late),
-            sa.func.max(last_report.c.at),
+            sa.func.max(Assignment.last_reported_at),
         )
         .join(Assignment, col(Assignment.unit_id) == Unit.id)
         .join(Task, col(Task.id) == Assignment.task_id)
-        .outerjoin(last_report, last_report.c.unit_id == Unit.id)
         .group_by(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.kind))
     )
+    if kind is not None:
+        query = query.where(col(Unit.kind) == kind)
+    if task_id is not None:
+        query = query.where(col(Assignment.task_id) == task_id)
+    if unit_id is not None:
+        query = query.where(col(Unit.id) == unit_id)
     result = []
-    for (
-        unit_id,
-        code,
-        name,
-        kind,
-        total,
-        done,
-        progress,
-        waiting,
-        fresh,
-        late_,
-        last,
-    ) in session.execute(query).all():
-        last_at = as_utc(last)
+    for row in session.execute(query).all():
+        last_at = as_utc(row[10])
         result.append(
             UnitProgress(
-                unit_id=unit_id,
-                code=code,
-                name=name,
-                kind=UnitKind(kind),
-                assigned=int(total),
-                done=int(done or 0),
-                in_progress=int(progress or 0),
-                waiting=int(waiting or 0),
-                not_started=int(fresh or 0),
-                overdue=int(late_ or 0),
+                unit_id=row[0],
+                code=row[1],
+                name=row[2],
+                kind=UnitKind(row[3]),
+                assigned=int(row[4]),
+                done=int(row[5] or 0),
+                in_progress=int(row[6] or 0),
+                waiting=int(row[7] or 0),
+                not_started=int(row[8] or 0),
+                overdue=int(row[9] or 0),
                 last_report=last_at,
                 reported_in_period=last_at is not None and last_at >= period_start,
             )

@@ -271,3 +271,28 @@ class MessengerAccount(SQLModel, table=True):
     name: str = Field(default="", max_length=255)
     can_join_groups: bool = True
     checked_at: datetime = _created()
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time link to the web board, made by the bot (`/web`) or the command line. Only a
+    hash of its token is kept; it works once, for minutes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: its cookie carries this id (signed). Revoking the officer, logging
+    out or the end of its time ends it."""
+
+    id: str = Field(primary_key=True, max_length=64)  # unguessable
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    csrf: str = Field(max_length=64)  # every form carries it
+    language: str = Field(default="vi", max_length=5)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -24,6 +24,7 @@ from models.enums import GroupPurpose, Role
 from models.labels import ROLE_LABELS
 from models.officers import find_officers, officer_overview
 from models.tables import Invite, Officer
+from models.web_access import create_login_link, end_sessions_of
 
 
 @command(
@@ -182,10 +183,58 @@ def revoke(
             .where(col(Invite.officer_id) == person.id, col(Invite.used_at).is_(None))
             .values(expires_at=moment)
         )
+        assert person.id is not None
+        end_sessions_of(session, officer_id=person.id, now=moment)  # signed out of the board
         name = person.full_name
     typer.echo(
         _("{name} can no longer use the bot; their reports stay in the history.", name=name)
     )
+
+
+@command(
+    "login-link",
+    help=_(
+        "Print a one-time link (15 minutes) that signs an officer in to the web board: for the first administrator; others ask the bot for /web."
+    ),
+)
+def login_link(
+    officer: Annotated[str, typer.Option(help=_("Full name or #id (see `officers`)"))],
+    unit: Annotated[
+        str | None, typer.Option(help=_("Unit code or name, when names repeat"))
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help=_(
+                "Where the board is reached (default: BOT_PUBLIC_BASE_URL, or http://127.0.0.1:8080)"
+            )
+        ),
+    ] = None,
+) -> None:
+    from bot.runner import web_base_url
+
+    app = open_app()
+    _ = app.translator
+    base = (base_url or web_base_url(app.settings, host="127.0.0.1", port=8080)).rstrip("/")
+    with transaction(app.open_session) as session:
+        unit_id = one_unit(session, unit, _).id if unit else None
+        found = [
+            o for o in find_officers(session, officer.lstrip("#"), unit_id=unit_id) if o.active
+        ]
+        if not found:
+            fail(_("No officer is called “{name}”; see `officers`.", name=officer))
+        if len(found) > 1:
+            fail(
+                _(
+                    "Several officers are called “{name}”: give the #id ({ids}) or --unit.",
+                    name=officer,
+                    ids=", ".join(f"#{o.id}" for o in found),
+                )
+            )
+        token = create_login_link(session, officer=found[0], now=now())
+        name = found[0].full_name
+    typer.echo(_("Sign-in link for {name}, valid once for 15 minutes:", name=name))
+    typer.echo(f"{base}/login/{token}")
 
 
 @command(

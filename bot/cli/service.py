@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import col, select
 
+from bot.app import App
 from bot.cli.common import _, command, fail, fail_with, load, now, open_app
 from bot.settings import SettingsError
 from models.db import transaction
@@ -23,8 +25,11 @@ def run(
     webhook: Annotated[
         bool, typer.Option(help=_("Serve a webhook instead of long polling"))
     ] = False,
-    host: Annotated[str, typer.Option(help=_("Webhook address to listen on"))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=_("Webhook port"))] = 8080,
+    host: Annotated[
+        str, typer.Option(help=_("Address to listen on (webhooks, web board)"))
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Port to listen on (webhooks, web board)"))] = 8080,
+    web: Annotated[bool, typer.Option(help=_("Serve the web board too"))] = False,
 ) -> None:
     from aiogram.exceptions import TelegramUnauthorizedError
 
@@ -35,7 +40,7 @@ def run(
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every poll
     try:
-        asyncio.run(run_bot(app, webhook=webhook, host=host, port=port))
+        asyncio.run(run_bot(app, webhook=webhook, host=host, port=port, web=web))
     except SettingsError as error:
         fail_with(error)
     except TelegramUnauthorizedError:
@@ -75,6 +80,26 @@ def set_webhook(
     typer.echo(url)
 
 
+@command(help=_("Serve the web board alone (the secretariat's view of the province)."))
+def web(
+    host: Annotated[
+        str, typer.Option(help=_("Address to listen on (webhooks, web board)"))
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Port to listen on (webhooks, web board)"))] = 8080,
+) -> None:
+    from bot.runner import serve_board, web_base_url
+
+    app = open_app()
+    logging.getLogger().setLevel(logging.INFO)
+    typer.echo(
+        app.translator(
+            "The web board is at {url}; sign in with a link from /web in the bot, or from `login-link`.",
+            url=web_base_url(app.settings, host=host, port=port),
+        )
+    )
+    asyncio.run(serve_board(app, host=host, port=port))
+
+
 @command(
     help=_("Chat with the bot in this terminal, as the chat account USER (piped input works too).")
 )
@@ -102,6 +127,10 @@ def demo(
         "data/demo.db"
     ),
     reset: Annotated[bool, typer.Option(help=_("Start again from a fresh demo database"))] = False,
+    web: Annotated[
+        bool, typer.Option(help=_("Open the web board on the demo data instead of the chat"))
+    ] = False,
+    port: Annotated[int, typer.Option(help=_("Port of the web board"))] = 8080,
 ) -> None:
     from bot.channels.console import ConsoleChat
     from bot.demo import seed_demo
@@ -117,4 +146,33 @@ def demo(
             session, now=now(), zone=app.settings.zone, chat_user=user, link=user == "demo"
         )
     typer.echo(summary.describe(app.translator))
+    if web:
+        _open_demo_board(app, port=port)
+        return
     ConsoleChat(user=user, open_session=app.open_session, config=app.config.handlers).run()
+
+
+def _open_demo_board(app: App, *, port: int) -> None:
+    """The board on the demo data, signed in as the demo's secretariat officer."""
+    from bot.runner import serve_board, web_base_url
+    from models.enums import Role
+    from models.tables import Officer
+    from models.web_access import create_login_link
+
+    base = web_base_url(app.settings, host="127.0.0.1", port=port)
+    with transaction(app.open_session) as session:
+        officer = session.exec(
+            select(Officer).where(Officer.role == Role.SECRETARIAT, col(Officer.active))
+        ).first()
+        assert officer is not None
+        token = create_login_link(session, officer=officer, now=now())
+        name = officer.full_name
+    typer.echo(
+        app.translator(
+            "The web board of the demo, signed in as {name} (secretariat). Open this link within 15 minutes; Ctrl-C stops:",
+            name=name,
+        )
+    )
+    typer.echo(f"{base}/login/{token}")
+    logging.getLogger().setLevel(logging.INFO)
+    asyncio.run(serve_board(app, host="127.0.0.1", port=port))

@@ -16,7 +16,7 @@ from locales import LANGUAGES, Translator
 from models.db import transaction
 from models.tables import Unit
 from reminders.spreadsheets.export import ExportContext, write_csv, write_export
-from reminders.spreadsheets.task_import import ImportRejected, ImportResult, import_tasks
+from reminders.spreadsheets.task_import import ImportRejected, import_tasks
 from reminders.spreadsheets.template import write_template
 
 EXPORT_SUFFIXES = (".xlsx", ".csv")
@@ -59,36 +59,8 @@ def import_tasks_command(
             _("{count} problem(s) found; nothing was imported.", count=len(rejected.problems)),
             code=1,
         )
-    for line in describe_import(result, _):
+    for line in result.describe(_):
         typer.echo(line)
-
-
-def describe_import(result: ImportResult, _: Translator) -> list[str]:
-    """What an import did, in lines (also shown by the web upload)."""
-    lines = [_("Note: {text}", text=warning.describe(_)) for warning in result.warnings]
-    if result.changed_nothing:
-        lines.append(
-            _(
-                "Nothing changed: the {count} tasks are already as in the file.",
-                count=result.unchanged,
-            )
-        )
-    else:
-        lines.append(
-            _(
-                "Imported: {created} new tasks, {updated} updated, {unchanged} unchanged; {added} assignments added, {removed} removed.",
-                created=result.created,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                added=result.assignments_added,
-                removed=result.assignments_removed,
-            )
-        )
-    lines += [
-        _("Kept (it already has reports): {assignment}", assignment=kept)
-        for kept in result.kept_with_reports
-    ]
-    return lines
 
 
 @command(

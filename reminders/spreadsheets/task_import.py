@@ -264,6 +264,33 @@ class ImportResult:
             self.created or self.updated or self.assignments_added or self.assignments_removed
         )
 
+    def describe(self, _: Translator) -> list[str]:
+        """What the import did, in lines (the command line and the web upload show them)."""
+        lines = [_("Note: {text}", text=warning.describe(_)) for warning in self.warnings]
+        if self.changed_nothing:
+            lines.append(
+                _(
+                    "Nothing changed: the {count} tasks are already as in the file.",
+                    count=self.unchanged,
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    "Imported: {created} new tasks, {updated} updated, {unchanged} unchanged; {added} assignments added, {removed} removed.",
+                    created=self.created,
+                    updated=self.updated,
+                    unchanged=self.unchanged,
+                    added=self.assignments_added,
+                    removed=self.assignments_removed,
+                )
+            )
+        lines += [
+            _("Kept (it already has reports): {assignment}", assignment=kept)
+            for kept in self.kept_with_reports
+        ]
+        return lines
+
 
 @dataclass
 class TaskTable:

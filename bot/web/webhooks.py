@@ -1,4 +1,5 @@
-"""The ASGI app for webhooks: it stores each update in the inbox, then answers 200."""
+"""The webhook endpoints: each update is stored in the inbox, then answered 200; and the
+public images messengers fetch by URL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -154,12 +154,3 @@ def _load_media(open_session: SessionFactory, media_id: str) -> PublicMedia | No
         if media is None or media.expires_at <= datetime.now(UTC):
             return None
         return media
-
-
-async def health(_request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
-def build_web_app(routes: list[Route]) -> Starlette:
-    """The app uvicorn serves: the webhook routes given, and /healthz."""
-    return Starlette(routes=[*routes, Route("/healthz", health)])
