@@ -133,6 +133,10 @@ def record_report(
             .where(col(Evidence.id).in_(evidence_ids))
             .values(report_id=report.id, conversation_id=None)
         )
+    if values.status != Status.DONE:
+        assignment.done_at = None
+    elif assignment.status != Status.DONE or assignment.done_at is None:
+        assignment.done_at = at
     assignment.status = values.status
     assignment.percent = values.percent
     if values.indicator_value is not None:

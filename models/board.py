@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from models.assignments import AssignmentView, unit_assignments
 from models.enums import Status, UnitKind
-from models.figures import UnitProgress, progress_by_unit
+from models.figures import KindSummary, UnitProgress
 from models.tables import (
     Assignment,
     ChannelAccount,
@@ -45,9 +45,8 @@ class Headline:
     overdue: int
 
 
-def headline(
-    session: Session, *, today: date, period_start: datetime, unit_id: int | None = None
-) -> Headline:
+def task_completion(session: Session, *, unit_id: int | None = None) -> tuple[int, int]:
+    """(tasks, tasks done by every unit they were given to), in one query."""
     per_task = (
         sa.select(
             col(Assignment.task_id),
@@ -62,31 +61,39 @@ def headline(
     tasks, done = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(per_task.c.done), 0))
     ).one()
-    reported = (
-        sa.select(col(Assignment.unit_id))
-        .join(Report, col(Report.assignment_id) == Assignment.id)
-        .where(col(Report.created_at) >= period_start, _scope(unit_id))
-        .distinct()
-        .subquery()
-    )
-    assignments, units, overdue = session.execute(
-        sa.select(
-            sa.func.count(col(Assignment.id)),
-            sa.func.count(sa.distinct(col(Assignment.unit_id))),
-            sa.func.coalesce(sa.func.sum(sa.case((_late(today), 1), else_=0)), 0),
-        )
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .where(_scope(unit_id))
-    ).one()
-    units_reported = session.execute(sa.select(sa.func.count()).select_from(reported)).scalar()
+    return int(tasks), int(done)
+
+
+def summarize(units: list[UnitProgress], *, tasks: int, tasks_done: int) -> Headline:
+    """The headline figures, from the per-unit counts already at hand."""
     return Headline(
-        tasks=int(tasks),
-        tasks_done=int(done),
-        units=int(units),
-        units_reported=int(units_reported or 0),
-        assignments=int(assignments),
-        overdue=int(overdue),
+        tasks=tasks,
+        tasks_done=tasks_done,
+        units=len(units),
+        units_reported=sum(1 for u in units if u.reported_in_period),
+        assignments=sum(u.assigned for u in units),
+        overdue=sum(u.overdue for u in units),
     )
+
+
+def by_unit_kind(units: list[UnitProgress]) -> list[KindSummary]:
+    """Counts per unit kind, from the per-unit counts already at hand."""
+    kinds: dict[UnitKind, list[UnitProgress]] = {}
+    for unit in units:
+        kinds.setdefault(unit.kind, []).append(unit)
+    return [
+        KindSummary(
+            kind=kind,
+            units=len(members),
+            assignments=sum(u.assigned for u in members),
+            done=sum(u.done for u in members),
+            in_progress=sum(u.in_progress for u in members),
+            waiting=sum(u.waiting for u in members),
+            not_started=sum(u.not_started for u in members),
+            overdue=sum(u.overdue for u in members),
+        )
+        for kind, members in sorted(kinds.items())
+    ]
 
 
 def status_count(unit: UnitProgress, status: Status) -> int:
@@ -109,26 +116,13 @@ class BoardFilter:
     most_overdue_first: bool = False
 
 
-def board_units(
-    session: Session,
-    *,
-    today: date,
-    period_start: datetime,
-    chosen: BoardFilter,
-    unit_id: int | None = None,
-) -> list[UnitProgress]:
-    """Every unit in view with its counts (for the task chosen, if any), filtered; the caller
-    sorts and cuts the page."""
-    units = progress_by_unit(
-        session,
-        today=today,
-        period_start=period_start,
-        kind=chosen.kind,
-        task_id=chosen.task_id,
-        unit_id=unit_id,
-    )
+def chosen_units(units: list[UnitProgress], chosen: BoardFilter) -> list[UnitProgress]:
+    """The units a filter keeps (their counts are for the chosen task, when there is one)."""
+    if chosen.kind is not None:
+        units = [u for u in units if u.kind == chosen.kind]
     if chosen.status is not None:
-        units = [u for u in units if status_count(u, chosen.status)]
+        status = chosen.status
+        units = [u for u in units if status_count(u, status)]
     if chosen.not_reported:
         units = [u for u in units if not u.reported_in_period]
     return units
@@ -182,29 +176,18 @@ class TrendPoint:
 def weekly_trend(
     session: Session, *, today: date, zone: ZoneInfo, weeks: int = 8, unit_id: int | None = None
 ) -> list[TrendPoint]:
-    """How many assignments were done by the end of each of the last `weeks` weeks (counted
-    from the first report that said "done"), in one query."""
+    """How many assignments were done by the end of each of the last `weeks` weeks (from
+    `Assignment.done_at`, kept by every report), in one query over the assignments."""
     last_sunday = today + timedelta(days=6 - today.weekday())
     ends = [last_sunday - timedelta(weeks=n) for n in reversed(range(weeks))]
-    first_done = (
-        sa.select(
-            col(Report.assignment_id).label("assignment_id"),
-            sa.func.min(Report.created_at).label("at"),
-        )
-        .where(col(Report.status) == Status.DONE)
-        .group_by(col(Report.assignment_id))
-        .subquery()
-    )
     bounds = [datetime.combine(end + timedelta(days=1), time(), tzinfo=zone) for end in ends]
+    done_at = col(Assignment.done_at)
     columns = [
-        sa.func.coalesce(sa.func.sum(sa.case((first_done.c.at < bound, 1), else_=0)), 0)
+        sa.func.coalesce(sa.func.sum(sa.case((done_at < bound, 1), else_=0)), 0)
         for bound in bounds
     ]
     counts = session.execute(
-        sa.select(sa.func.count(col(Assignment.id)), *columns)
-        .select_from(Assignment)
-        .outerjoin(first_done, first_done.c.assignment_id == Assignment.id)
-        .where(_scope(unit_id))
+        sa.select(sa.func.count(col(Assignment.id)), *columns).where(_scope(unit_id))
     ).one()
     total = int(counts[0])
     return [

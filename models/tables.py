@@ -110,6 +110,8 @@ class Assignment(SQLModel, table=True):
     percent: int = 0
     indicator_value: float | None = None
     last_reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a report first said "done" (None while it is not done): the weekly trend counts it.
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
 
 

@@ -27,6 +27,8 @@ from models.messages import Attachment, Inbound, Reply
 from models.provinces import find_province, load_province_units
 from models.tables import Assignment, ChannelAccount, Officer, Task, Unit
 
+pytest_plugins = ["tests.web_harness"]  # the web board's process and browser fixtures
+
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # A Monday morning in Hạ Long.
 NOW = datetime(2026, 11, 23, 8, 30, tzinfo=ZONE).astimezone(UTC)

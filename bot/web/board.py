@@ -36,17 +36,19 @@ from locales.collation import sort_key
 from models.board import (
     BoardFilter,
     board_cells,
-    board_units,
+    by_unit_kind,
+    chosen_units,
     evidence_in_view,
-    headline,
     notes,
+    summarize,
+    task_completion,
     task_units,
     unit_history,
     weekly_trend,
 )
 from models.db import SessionFactory, transaction
 from models.enums import Status, UnitKind
-from models.figures import completion_by_unit_kind
+from models.figures import progress_by_unit
 from models.labels import CYCLE_LABELS, ROLE_LABELS, STATUS_ICONS, STATUS_LABELS, UNIT_KIND_LABELS
 from models.tables import Task, Unit
 from models.web_access import (
@@ -260,9 +262,18 @@ class BoardSite:
 
         def load(session: Session) -> dict[str, Any]:
             tasks = list(session.exec(select(Task).order_by(col(Task.code))).all())
-            units = board_units(
-                session, today=today, period_start=since, chosen=chosen, unit_id=scope
-            )
+            every = progress_by_unit(session, today=today, period_start=since, unit_id=scope)
+            counted = every
+            if chosen.task_id is not None:
+                counted = progress_by_unit(
+                    session,
+                    today=today,
+                    period_start=since,
+                    task_id=chosen.task_id,
+                    unit_id=scope,
+                )
+            units = chosen_units(counted, chosen)
+            total, done = task_completion(session, unit_id=scope)
             if chosen.most_overdue_first:
                 units.sort(key=lambda u: (-u.overdue, sort_key(u.name)))
             else:
@@ -271,8 +282,8 @@ class BoardSite:
             shown = units[(page - 1) * UNITS_PER_PAGE : page * UNITS_PER_PAGE]
             columns = [t for t in tasks if chosen.task_id in (None, t.id)]
             return {
-                "headline": headline(session, today=today, period_start=since, unit_id=scope),
-                "kinds": completion_by_unit_kind(session, today=today, unit_id=scope),
+                "headline": summarize(every, tasks=total, tasks_done=done),
+                "kinds": by_unit_kind(every),
                 "trend": weekly_trend(session, today=today, zone=self.zone, unit_id=scope),
                 "tasks": tasks,
                 "columns": columns,

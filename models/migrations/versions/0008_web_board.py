@@ -1,4 +1,4 @@
-"""one-time login links and sessions of the web board
+"""one-time login links and sessions of the web board; when an assignment was done
 
 Revision ID: 0008
 Revises: 0007
@@ -20,6 +20,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('done_at', sa.DateTime(timezone=True), nullable=True))
+    # Done before this version: since the first report that said so.
+    op.execute(
+        "UPDATE assignment SET done_at = (SELECT MIN(report.created_at) FROM report"
+        " WHERE report.assignment_id = assignment.id AND report.status = 'done')"
+        " WHERE assignment.status = 'done'"
+    )
     op.create_table(
         'weblogin',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -58,3 +66,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_weblogin_token_hash'))
         batch_op.drop_index(batch_op.f('ix_weblogin_officer_id'))
     op.drop_table('weblogin')
+    with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.drop_column('done_at')

@@ -1,0 +1,188 @@
+"""The whole country as a data set for the benchmarks: 3,321 units × 100 tasks (332,100
+assignments), an officer per unit, and about 12.6 reports per assignment (4.2 million), written
+with set-based SQL (INSERT … SELECT) so it takes a minute or two, not an hour.
+
+    python benchmarks/national_data.py --database-url postgresql+psycopg://bot:bot@127.0.0.1/bench
+    python benchmarks/national_data.py --database-url sqlite:////tmp/bench.db --reports 4
+
+Reports are spread over the last 13 weeks; statuses, percents and values follow a fixed
+pattern of the ids, so two runs give the same data. Assignments carry their latest report's
+figures, as the bot keeps them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.db import make_engine, migrate, session_factory, transaction  # noqa: E402
+from models.provinces import all_provinces, load_units  # noqa: E402
+
+TODAY = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+TASKS = 100
+CYCLES = ("once", "weekly", "monthly", "quarterly")
+STATUSES = ("in_progress", "in_progress", "waiting", "done", "not_started")
+
+
+def _step(title: str, started: float) -> float:
+    print(f"  {title}: {time.perf_counter() - started:.1f}s", flush=True)
+    return time.perf_counter()
+
+
+def _numbers(engine: Engine, count: int) -> str:
+    """A SELECT of the numbers 1..count, on either database."""
+    if engine.dialect.name == "postgresql":
+        return f"SELECT generate_series(1, {count}) AS n"
+    return (
+        f"WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers "
+        f"WHERE n < {count}) SELECT n FROM numbers"
+    )
+
+
+def generate(engine: Engine, *, reports_per_assignment: int) -> None:
+    """Fill an empty database with the country."""
+    migrate(engine)
+    open_session = session_factory(engine)
+    started = time.perf_counter()
+    with transaction(open_session) as session:
+        load_units(session, all_provinces())
+    started = _step("3,321 units", started)
+    with engine.begin() as connection:
+        for n in range(1, TASKS + 1):
+            deadline = TODAY + timedelta(days=(n * 37) % 300 - 60)
+            connection.execute(
+                sa.text(
+                    "INSERT INTO task (code, title, deadline, cycle, indicator, target, uom, "
+                    "created_at, updated_at) VALUES (:code, :title, :deadline, :cycle, "
+                    ":indicator, :target, :uom, :at, :at)"
+                ),
+                {
+                    "code": f"NV-{n:03d}",
+                    "title": f"Nhiệm vụ trọng tâm số {n} về chuyển đổi số",
+                    "deadline": deadline,
+                    "cycle": CYCLES[n % 4],
+                    "indicator": "Tỷ lệ hoàn thành" if n % 5 == 0 else None,
+                    "target": 100.0 if n % 5 == 0 else None,
+                    "uom": "%" if n % 5 == 0 else None,
+                    "at": NOW - timedelta(days=120),
+                },
+            )
+        started = _step("100 tasks", started)
+        connection.execute(
+            sa.text(
+                "INSERT INTO officer (full_name, unit_id, role, active, created_at) "
+                "SELECT 'Cán bộ ' || unit.code, unit.id, 'officer', :yes, :at FROM unit"
+            ),
+            {"at": NOW - timedelta(days=120), "yes": True},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO assignment (task_id, unit_id, status, percent, created_at) "
+                "SELECT task.id, unit.id, 'not_started', 0, :at FROM task CROSS JOIN unit"
+            ),
+            {"at": NOW - timedelta(days=120)},
+        )
+        started = _step("332,100 assignments", started)
+        seconds = 13 * 7 * 24 * 3600
+        status = " ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(STATUSES))
+        connection.execute(
+            sa.text(
+                "INSERT INTO report (assignment_id, officer_id, status, percent, indicator_value,"
+                " result, version, created_at) "
+                f"SELECT assignment.id, officer.id, CASE (assignment.id + numbers.n) % 5 {status} END,"
+                " ((assignment.id * 7 + numbers.n * 13) % 10) * 10, NULL,"
+                " 'Đã triển khai theo kế hoạch', 1, "
+                + (
+                    "CAST(:start AS TIMESTAMPTZ) + ((CAST(assignment.id AS BIGINT) * 7919 + numbers.n * 104729) % :seconds) * INTERVAL '1 second'"
+                    if engine.dialect.name == "postgresql"
+                    else "datetime(:start, '+' || ((CAST(assignment.id AS BIGINT) * 7919 + numbers.n * 104729) % :seconds) || ' seconds')"
+                )
+                + f" FROM assignment JOIN officer ON officer.unit_id = assignment.unit_id"
+                f" CROSS JOIN ({_numbers(engine, reports_per_assignment)}) AS numbers"
+            ),
+            {
+                "start": (NOW - timedelta(seconds=seconds)).isoformat()
+                if engine.dialect.name == "postgresql"
+                else (NOW - timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S.000000"),
+                "seconds": seconds,
+            },
+        )
+        started = _step(f"{reports_per_assignment} reports per assignment", started)
+        latest = (
+            "SELECT r.assignment_id, r.status, r.percent, r.created_at FROM report r JOIN "
+            "(SELECT assignment_id, MAX(id) AS id FROM report GROUP BY assignment_id) last "
+            "ON last.id = r.id"
+        )
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                sa.text(
+                    f"UPDATE assignment SET status = l.status, percent = l.percent, "
+                    f"last_reported_at = l.created_at, done_at = CASE WHEN l.status = 'done' "
+                    f"THEN l.created_at END FROM ({latest}) l WHERE l.assignment_id = assignment.id"
+                )
+            )
+        else:
+            connection.execute(sa.text(f"CREATE TEMP TABLE latest AS {latest}"))
+            connection.execute(sa.text("CREATE INDEX latest_a ON latest (assignment_id)"))
+            connection.execute(
+                sa.text(
+                    "UPDATE assignment SET (status, percent, last_reported_at) = (SELECT "
+                    "status, percent, created_at FROM latest WHERE latest.assignment_id = "
+                    "assignment.id) WHERE id IN (SELECT assignment_id FROM latest)"
+                )
+            )
+            connection.execute(
+                sa.text("UPDATE assignment SET done_at = last_reported_at WHERE status = 'done'")
+            )
+        _step("assignments brought up to date", started)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                sa.text("VACUUM ANALYZE")
+            )
+
+
+def prepare(url: str, *, reports_per_assignment: int = 13) -> Engine:
+    """An engine on `url`, filled with the country unless it already is."""
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            has = connection.execute(
+                sa.text("SELECT to_regclass('public.assignment') IS NOT NULL")
+            ).scalar()
+            filled = has and connection.execute(sa.text("SELECT COUNT(*) FROM unit")).scalar()
+    else:
+        filled = False
+        database = engine.url.database
+        if database and Path(database).exists():
+            with engine.connect() as connection:
+                filled = bool(
+                    connection.execute(
+                        sa.text("SELECT COUNT(*) FROM sqlite_master WHERE name = 'unit'")
+                    ).scalar()
+                ) and bool(connection.execute(sa.text("SELECT COUNT(*) FROM unit")).scalar())
+    if not filled:
+        print(f"generating the national data set in {engine.url.render_as_string()}", flush=True)
+        generate(engine, reports_per_assignment=reports_per_assignment)
+    return engine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--reports", type=int, default=13, help="reports per assignment")
+    arguments = parser.parse_args()
+    prepare(arguments.database_url, reports_per_assignment=arguments.reports)
+
+
+if __name__ == "__main__":
+    main()
