@@ -23,5 +23,24 @@ def insert_ignoring_conflict(session: Session, table: type[SQLModel], **values: 
     return session.connection().execute(statement).first() is not None
 
 
+def insert_many_ignoring_conflict(
+    session: Session, table: type[SQLModel], rows: list[dict[str, Any]], *, chunk: int = 500
+) -> int:
+    """Insert many rows, a few hundred per statement, skipping those whose key exists; how
+    many went in."""
+    target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    written = 0
+    for first in range(0, len(rows), chunk):
+        statement = (
+            dialect.insert(target)
+            .values(rows[first : first + chunk])
+            .on_conflict_do_nothing()
+            .returning(sa.literal_column("1"))
+        )
+        written += len(session.connection().execute(statement).all())
+    return written
+
+
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"

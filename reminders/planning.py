@@ -10,7 +10,7 @@ at 3 a.m. after an outage (the skip is logged).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.accounts import messengers_without_groups
-from models.enums import Cycle, GroupPurpose, Role, Status
+from models.enums import Cycle, GroupPurpose, OutboxState, Role, Status
 from models.queue import (
     AssignmentNotice,
     DigestPayload,
@@ -32,6 +32,7 @@ from models.queue import (
     enqueue,
     outbox_row,
 )
+from models.sql import insert_many_ignoring_conflict
 from models.tables import (
     Assignment,
     ChannelAccount,
@@ -104,71 +105,207 @@ def due_date(item: OpenAssignment, calendar: WorkCalendar, today: date) -> date 
     return min(calendar.working_day_on_or_before(end), item.task.deadline)
 
 
+@dataclass(frozen=True)
+class Offset:
+    """One occurrence relative to a due date: a reminder `number` working days before it, the
+    `number`-th nudge after it, or the escalation."""
+
+    kind: OutboxKind
+    number: int = 0
+
+
+@dataclass(frozen=True)
+class DueAssignment:
+    """An open assignment, the date it must be reported by, and (periodic) its period."""
+
+    assignment_id: int
+    unit_id: int
+    due: date
+    period_start: date | None
+
+
 class Planner:
     def __init__(self, *, calendar: WorkCalendar, policy: ReminderPolicy) -> None:
         self.calendar = calendar
         self.policy = policy
 
+    # ---- when ------------------------------------------------------------------------------
+
+    def offsets(self) -> list[Offset]:
+        return [
+            *(Offset(OutboxKind.REMINDER, days) for days in self.policy.days_before),
+            *(Offset(OutboxKind.OVERDUE, n) for n in range(1, self.policy.overdue_nudges + 1)),
+            Offset(OutboxKind.ESCALATION),
+        ]
+
+    def moment(self, due: date, offset: Offset) -> datetime:
+        """When the occurrence `offset` of a due date is sent."""
+        calendar = self.calendar
+        if offset.kind == OutboxKind.REMINDER:
+            day = calendar.working_days_before(due, offset.number)
+            return calendar.latest_working_moment(calendar.morning_of(day))
+        if offset.kind == OutboxKind.OVERDUE:
+            return calendar.morning_of(calendar.working_days_after(due, offset.number))
+        return calendar.morning_of(
+            calendar.working_days_after(due, self.policy.overdue_nudges + 1)
+        )
+
+    def due_dates_in_window(
+        self, *, today: date, start: datetime, end: datetime
+    ) -> dict[date, list[Offset]]:
+        """Every due date that has an occurrence between `start` and `end`, with those
+        occurrences: the few dates planning must look at now, out of a whole year's."""
+        reach_back = 3 * (self.policy.overdue_nudges + 2) + 21  # calendar days, Tết included
+        reach_ahead = 2 * max(self.policy.days_before, default=0) + 21
+        found: dict[date, list[Offset]] = {}
+        day = today - timedelta(days=reach_back)
+        while day <= today + timedelta(days=reach_ahead):
+            offsets = [o for o in self.offsets() if start <= self.moment(day, o) <= end]
+            if offsets:
+                found[day] = offsets
+            day += timedelta(days=1)
+        return found
+
+    # ---- planning --------------------------------------------------------------------------
+
     def plan(self, session: Session, *, now: datetime) -> int:
         """Write the outbox rows due between `now - grace` and `now + horizon`; returns how many
-        were new."""
+        were new. Set-based: only the assignments due on the dates that have an occurrence in
+        that window are read, occurrences already queued are left out before writing, and the
+        rest go in as multi-row inserts. An occurrence older than the grace period (the bot was
+        down) is not planned: nobody gets yesterday's reminder late."""
         today = now.astimezone(self.calendar.zone).date()
-        written = 0
-        for occurrence in self.occurrences(session, now=now, today=today):
-            if occurrence.due_at < now - self.policy.grace:
-                log.info(
-                    "skipped %s: due %s, more than the grace period ago",
-                    occurrence.key,
-                    occurrence.due_at.isoformat(),
+        start, end = now - self.policy.grace, now + PLANNING_HORIZON
+        wanted = self.due_dates_in_window(today=today, start=start, end=end)
+        if not wanted:
+            return 0
+        officers, leads = _contacts(session)
+        queued = set(
+            session.exec(
+                select(Outbox.key).where(col(Outbox.due_at) >= start, col(Outbox.due_at) <= end)
+            ).all()
+        )
+        rows = []
+        for item in due_assignments(
+            session, today=today, dates=set(wanted), calendar=self.calendar
+        ):
+            for occurrence in self._expand(item, wanted[item.due], officers, leads):
+                if occurrence.key in queued:
+                    continue
+                queued.add(occurrence.key)
+                rows.append(
+                    {
+                        "key": occurrence.key,
+                        "channel": occurrence.account.channel,
+                        "chat_id": occurrence.account.external_id,
+                        "due_at": occurrence.due_at,
+                        "payload": occurrence.payload.model_dump(mode="json"),
+                        "state": OutboxState.PENDING,
+                        "attempts": 0,
+                        "created_at": now,
+                    }
                 )
-                continue
-            if occurrence.due_at > now + PLANNING_HORIZON:
-                continue
-            written += enqueue(
-                session,
-                occurrence.payload,
-                channel=occurrence.account.channel,
-                chat_id=occurrence.account.external_id,
-                due_at=occurrence.due_at,
-                now=now,
-            )
-        return written
+        return insert_many_ignoring_conflict(session, Outbox, rows)
 
     def occurrences(self, session: Session, *, now: datetime, today: date) -> Iterator[Occurrence]:
-        """Every reminder, nudge and escalation of the open assignments around today."""
+        """Every reminder, nudge and escalation of the open assignments around today, whatever
+        its moment (what `plan` writes is the part of this in its window)."""
         officers, leads = _contacts(session)
         for item in open_assignments(session, today=today, zone=self.calendar.zone):
             due = due_date(item, self.calendar, today)
             if due is None:
                 continue
             assert item.assignment.id is not None
-            about = {
-                "assignment_id": item.assignment.id,
-                "due": due,
-                "period_start": (
-                    period_of(item.task.cycle, today)[0] if item.task.cycle != Cycle.ONCE else None
+            yield from self._expand(
+                DueAssignment(
+                    assignment_id=item.assignment.id,
+                    unit_id=item.assignment.unit_id,
+                    due=due,
+                    period_start=(
+                        period_of(item.task.cycle, today)[0]
+                        if item.task.cycle != Cycle.ONCE
+                        else None
+                    ),
                 ),
-            }
-            unit_id = item.assignment.unit_id
-            for days in self.policy.days_before:
-                moment = self.calendar.latest_working_moment(
-                    self.calendar.morning_of(self.calendar.working_days_before(due, days))
-                )
-                for account in officers.get(unit_id, []):
-                    reminder = ReminderPayload(account_id=_id(account), days_before=days, **about)
-                    yield Occurrence(reminder, moment, account)
-            for nudge in range(1, self.policy.overdue_nudges + 1):
-                moment = self.calendar.morning_of(self.calendar.working_days_after(due, nudge))
-                for account in officers.get(unit_id, []):
-                    overdue = OverduePayload(account_id=_id(account), nudge=nudge, **about)
-                    yield Occurrence(overdue, moment, account)
-            escalation = self.calendar.morning_of(
-                self.calendar.working_days_after(due, self.policy.overdue_nudges + 1)
+                self.offsets(),
+                officers,
+                leads,
             )
-            for account in leads.get(unit_id, []):
-                yield Occurrence(
-                    EscalationPayload(account_id=_id(account), **about), escalation, account
+
+    def _expand(
+        self,
+        item: DueAssignment,
+        offsets: Iterable[Offset],
+        officers: dict[int, list[ChannelAccount]],
+        leads: dict[int, list[ChannelAccount]],
+    ) -> Iterator[Occurrence]:
+        """The occurrences `offsets` of one assignment, for each account they go to."""
+        about = {
+            "assignment_id": item.assignment_id,
+            "due": item.due,
+            "period_start": item.period_start,
+        }
+        for offset in offsets:
+            moment = self.moment(item.due, offset)
+            if offset.kind == OutboxKind.ESCALATION:
+                for account in leads.get(item.unit_id, []):
+                    yield Occurrence(
+                        EscalationPayload(account_id=_id(account), **about), moment, account
+                    )
+                continue
+            for account in officers.get(item.unit_id, []):
+                payload: AssignmentNotice = (
+                    ReminderPayload(account_id=_id(account), days_before=offset.number, **about)
+                    if offset.kind == OutboxKind.REMINDER
+                    else OverduePayload(account_id=_id(account), nudge=offset.number, **about)
                 )
+                yield Occurrence(payload, moment, account)
+
+
+def due_assignments(
+    session: Session, *, today: date, dates: set[date], calendar: WorkCalendar
+) -> list[DueAssignment]:
+    """The open assignments whose due date is one of `dates`, in one query per reporting cycle.
+
+    A one-off task is due on its deadline; a periodic one, not reported yet in the current
+    period, on the last working day of the period (or its deadline, if that comes first)."""
+    open_ = sa.and_(col(Assignment.status) != Status.DONE)
+    base = (
+        sa.select(col(Assignment.id), col(Assignment.unit_id), col(Task.deadline))
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(open_)
+    )
+    found = [
+        DueAssignment(assignment_id, unit_id, deadline, None)
+        for assignment_id, unit_id, deadline in session.execute(
+            base.where(col(Task.cycle) == Cycle.ONCE, col(Task.deadline).in_(dates))
+        ).all()
+    ]
+    for cycle in (Cycle.WEEKLY, Cycle.MONTHLY, Cycle.QUARTERLY):
+        first, last = period_of(cycle, today)
+        period_end = calendar.working_day_on_or_before(last)
+        due_now = [d for d in dates if d < period_end]
+        conditions: list[sa.ColumnElement[bool]] = (
+            [col(Task.deadline).in_(due_now)] if due_now else []
+        )
+        if period_end in dates:
+            conditions.append(col(Task.deadline) >= period_end)
+        if not conditions:
+            continue
+        since = datetime.combine(first, time(), tzinfo=calendar.zone)
+        query = base.where(
+            col(Task.cycle) == cycle,
+            sa.or_(
+                col(Assignment.last_reported_at).is_(None),
+                col(Assignment.last_reported_at) < since,
+            ),
+            sa.or_(*conditions),
+        )
+        found += [
+            DueAssignment(assignment_id, unit_id, min(deadline, period_end), first)
+            for assignment_id, unit_id, deadline in session.execute(query).all()
+        ]
+    return found
 
 
 def _id(account: ChannelAccount) -> int:

@@ -8,15 +8,16 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 import time_machine
 from sqlmodel import select
 
 from models.db import SessionFactory, transaction
-from models.enums import OutboxState
+from models.enums import Cycle, OutboxState
 from models.messages import PermanentFailure, Reply, TemporaryFailure
 from models.tables import Outbox
 from reminders.outbox import OutboxSender
-from reminders.planning import Planner
+from reminders.planning import PLANNING_HORIZON, Planner
 from reminders.render import OutboxRenderer
 from tests.conftest import Province, add_task, configured, rows
 
@@ -422,3 +423,51 @@ def test_retention_forgets_old_deliveries_and_finished_messages_but_no_report(
         d.received_at >= later - timedelta(days=30) for d in rows(open_session, SeenDelivery)
     )
     assert len(rows(open_session, Report)) == 1, "reports are never purged"
+
+
+def test_set_based_planning_writes_exactly_the_occurrences_of_its_window(
+    linked, chat_as, open_session, province: Province
+) -> None:
+    """The planner reads only the assignments due on dates with an occurrence in its window;
+    across a year (Tết, swapped days, weekends, periodic tasks) it writes exactly what the
+    full enumeration says is due in that window."""
+    with transaction(open_session) as session:
+        for n, (deadline, cycle) in enumerate(
+            [
+                (date(2027, 2, 11), Cycle.ONCE),  # around Tết 2027
+                (date(2027, 1, 4), Cycle.ONCE),  # after New Year's Day
+                (date(2027, 12, 31), Cycle.WEEKLY),
+                (date(2027, 12, 31), Cycle.MONTHLY),
+                (date(2027, 3, 15), Cycle.QUARTERLY),  # a deadline inside a quarter
+            ]
+        ):
+            add_task(
+                session,
+                province,
+                code=f"YR-{n}",
+                title=f"Nhiệm vụ trong năm {n}",
+                deadline=deadline,
+                unit_names=["Phường Hạ Long", "Xã Ba Chẽ"],
+                cycle=cycle,
+            )
+    chat_as("Phạm Thị Lan")  # Xã Ba Chẽ's officer, reachable too
+    moments = [
+        at(date(2026, 11, 23), 8) + timedelta(days=d, hours=h)
+        for d in range(0, 420, 9)
+        for h in (0, 5)
+    ]
+    for now in moments:
+        with transaction(open_session) as session:
+            session.execute(sa.delete(Outbox))
+        planner_ = planner()
+        with transaction(open_session) as session:
+            today = now.astimezone(ZONE).date()
+            expected = {
+                o.key
+                for o in planner_.occurrences(session, now=now, today=today)
+                if now - planner_.policy.grace <= o.due_at <= now + PLANNING_HORIZON
+            }
+            written = planner_.plan(session, now=now)
+        keys = {row.key for row in rows(open_session, Outbox)}
+        assert keys == expected, now
+        assert written == len(expected)

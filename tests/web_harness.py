@@ -92,8 +92,10 @@ def web(engine: Engine, tmp_path: Path) -> Iterator[WebProcess]:
     assert "Traceback" not in output, output
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One chromium per test module: Playwright's synchronous API keeps an event loop running
+    while it lives, which later tests' `asyncio.run` must not meet."""
     needs_chromium()
     from playwright.sync_api import sync_playwright
 
