@@ -481,11 +481,18 @@ def test_people_invited_twice_listed_and_revoked(bot: Bot) -> None:
     assert "Trần Văn Nam" in listing
     assert "chưa liên kết" in listing
 
+    link = bot.run("login-link", "--officer", "Nguyễn Thu Hà").stdout.strip().splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8080/login/")
+    assert len(link.rsplit("/", 1)[1]) >= 40, "an unguessable token"
     revoked = bot.run("revoke", "--officer", "Nguyễn Thu Hà")
     assert "Nguyễn Thu Hà không còn dùng được bot" in revoked.stdout
     chat = bot.run("chat", "--user", "thuha", input="/nhiemvu\n").stdout
     assert "chưa được liên kết" in chat
     assert "đã thu hồi quyền" in bot.run("officers").stdout
+    assert (
+        "Không có cán bộ nào tên"
+        in bot.run("login-link", "--officer", "Nguyễn Thu Hà", ok=False).stderr
+    ), "no link for a revoked officer"
     assert (
         "Không có cán bộ nào tên “Ai Đó”"
         in bot.run("revoke", "--officer", "Ai Đó", ok=False).stderr

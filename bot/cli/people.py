@@ -11,7 +11,7 @@ from typing import Annotated
 import segno
 import sqlalchemy as sa
 import typer
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot.cli.common import _, command, fail, fail_with, now, one_unit, open_app
 from bot.settings import Settings, SettingsError
@@ -151,6 +151,29 @@ def officers(
         )
 
 
+def _one_officer(
+    session: Session, officer: str, unit: str | None, _: Translator, *, active_only: bool
+) -> Officer:
+    """The officer a name or #id (in a unit) designates, or one line saying why not."""
+    unit_id = one_unit(session, unit, _).id if unit else None
+    found = [
+        o
+        for o in find_officers(session, officer.lstrip("#"), unit_id=unit_id)
+        if o.active or not active_only
+    ]
+    if not found:
+        fail(_("No officer is called “{name}”; see `officers`.", name=officer))
+    if len(found) > 1:
+        fail(
+            _(
+                "Several officers are called “{name}”: give the #id ({ids}) or --unit.",
+                name=officer,
+                ids=", ".join(f"#{o.id}" for o in found),
+            )
+        )
+    return found[0]
+
+
 @command(help=_("Take an officer's access away (their reports stay in the history)."))
 def revoke(
     officer: Annotated[str, typer.Option(help=_("Full name or #id (see `officers`)"))],
@@ -162,19 +185,7 @@ def revoke(
     _ = app.translator
     moment = now()
     with transaction(app.open_session) as session:
-        unit_id = one_unit(session, unit, _).id if unit else None
-        found = find_officers(session, officer.lstrip("#"), unit_id=unit_id)
-        if not found:
-            fail(_("No officer is called “{name}”; see `officers`.", name=officer))
-        if len(found) > 1:
-            fail(
-                _(
-                    "Several officers are called “{name}”: give the #id ({ids}) or --unit.",
-                    name=officer,
-                    ids=", ".join(f"#{o.id}" for o in found),
-                )
-            )
-        person = found[0]
+        person = _one_officer(session, officer, unit, _, active_only=False)
         person.active = False
         session.add(person)
         # Codes not used yet stop working too.
@@ -217,22 +228,9 @@ def login_link(
     _ = app.translator
     base = (base_url or web_base_url(app.settings, host="127.0.0.1", port=8080)).rstrip("/")
     with transaction(app.open_session) as session:
-        unit_id = one_unit(session, unit, _).id if unit else None
-        found = [
-            o for o in find_officers(session, officer.lstrip("#"), unit_id=unit_id) if o.active
-        ]
-        if not found:
-            fail(_("No officer is called “{name}”; see `officers`.", name=officer))
-        if len(found) > 1:
-            fail(
-                _(
-                    "Several officers are called “{name}”: give the #id ({ids}) or --unit.",
-                    name=officer,
-                    ids=", ".join(f"#{o.id}" for o in found),
-                )
-            )
-        token = create_login_link(session, officer=found[0], now=now())
-        name = found[0].full_name
+        person = _one_officer(session, officer, unit, _, active_only=True)
+        token = create_login_link(session, officer=person, now=now())
+        name = person.full_name
     typer.echo(_("Sign-in link for {name}, valid once for 15 minutes:", name=name))
     typer.echo(f"{base}/login/{token}")
 
