@@ -55,6 +55,9 @@ def test_the_secretariat_goes_from_the_board_to_a_reports_evidence(
     web: WebProcess, browser, chat_as, open_session, tmp_path: Path
 ) -> None:
     report_with_evidence(chat_as)
+    guesser = chat_as(None, account="guesser")
+    guesser.now = datetime.now(UTC)  # the board counts the last 24 hours of the real clock
+    guesser.say("/start WRONG123")
     context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(link_for(open_session, web, "Đỗ Quốc Anh"))
@@ -62,6 +65,7 @@ def test_the_secretariat_goes_from_the_board_to_a_reports_evidence(
     assert page.inner_text("h1") == "Tiến độ thực hiện nhiệm vụ — Quảng Ninh"
     assert page.inner_text("#tasks-done strong") == "0/5"
     assert page.inner_text("#units-reported strong") == "1/2"
+    assert "Mã sai đã nhập trong 24 giờ qua: 1 lần" in page.inner_text("#wrong-codes")
     cookie = next(c for c in context.cookies() if c["name"] == "baocao_board")
     assert cookie["httpOnly"], "the session cookie is out of reach of scripts"
     cell = page.locator("#board td.st-in_progress").first

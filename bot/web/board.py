@@ -33,6 +33,7 @@ from starlette.templating import Jinja2Templates
 
 from locales import LANGUAGES, Translator
 from locales.collation import sort_key
+from models.attempts import wrong_codes_summary
 from models.board import (
     BoardFilter,
     board_cells,
@@ -297,6 +298,11 @@ class BoardSite:
                     today=today,
                 ),
                 "province": province_name(session, self._translator(viewer, request)),
+                "wrong_codes": (
+                    wrong_codes_summary(session, since=self.clock() - timedelta(days=1))
+                    if viewer.whole_province
+                    else None
+                ),
             }
 
         data = await self._db(load)
