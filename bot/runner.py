@@ -38,7 +38,7 @@ from locales import N_
 from models.accounts import remember_messenger
 from models.db import transaction
 from models.queue import OutboxKind
-from reminders.outbox import OutboxSender
+from reminders.outbox import OutboxSender, SendResult
 from reminders.planning import Planner
 from reminders.render import OutboxRenderer
 from reminders.scheduler import ReminderService, build_scheduler
@@ -112,6 +112,35 @@ def reminder_service(app: App, outbox: OutboxSender) -> ReminderService:
     """Planner and outbox sender, from the settings."""
     planner = Planner(calendar=app.config.calendar, policy=app.config.reminders)
     return ReminderService(open_session=app.open_session, planner=planner, outbox=outbox)
+
+
+@dataclass(frozen=True)
+class TickResult:
+    planned: int
+    sent: SendResult
+
+
+async def one_tick(app: App) -> TickResult:
+    """`python -m bot tick`: one planning and sending pass through the messengers that have a
+    token, then the clients are closed."""
+    settings = app.settings
+    if settings.telegram_token is None and settings.zalo_token is None:
+        raise SettingsError("BOT_TELEGRAM_TOKEN", N_("set it, or BOT_ZALO_TOKEN, to run the bot"))
+    running = Running()
+    outbox = outbox_sender(app, running.senders)
+    if settings.telegram_token is not None:
+        _with_telegram(app, running, outbox, webhook=False)  # senders only: nothing polls
+    if settings.zalo_token is not None:
+        _with_zalo(app, running, outbox, webhook=False)
+    service = reminder_service(app, outbox)
+    try:
+        now = datetime.now(UTC)
+        planned = await asyncio.to_thread(service.plan_once, now)
+        sent = await outbox.send_due(now=now)
+    finally:
+        for close in running.closers:
+            await close()
+    return TickResult(planned=planned, sent=sent)
 
 
 async def send_waiting_replies(outbox: OutboxSender, stop: asyncio.Event) -> None:

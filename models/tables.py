@@ -130,7 +130,10 @@ class Report(SQLModel, table=True):
     proposals: str | None = Field(default=None, sa_type=sa.Text)
     version: int = 1
     supersedes_id: int | None = Field(default=None, foreign_key="report.id", unique=True)
-    created_at: datetime = _created()
+    # Indexed: the digest and the board read "what is new since …".
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
 
 
 class Evidence(SQLModel, table=True):

@@ -6,15 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from locales import Translator
+from locales.collation import sort_key
 from locales.text import shorten
+from models.board import by_unit_kind, task_completion
 from models.enums import Status
-from models.figures import KindSummary, completion_by_unit_kind
+from models.figures import KindSummary, progress_by_unit
 from models.labels import STATUS_ICONS, STATUS_LABELS, UNIT_KIND_LABELS
 from models.messages import Attachment, Reply
 from models.tables import Assignment, Report, Task, Unit
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 LIST_LIMIT = 10
+NAMES_LIMIT = 60  # of units not reported yet: a province's, not a country's
 NOTE_CHARS = 160
 
 
@@ -69,70 +72,48 @@ class DigestFigures:
 def digest_figures(
     session: Session, *, today: date, zone: tzinfo, since: datetime, unit_id: int | None = None
 ) -> DigestFigures:
-    """Every figure of the digest, each from one aggregate query."""
+    """Every figure of the digest: one pass over the assignments (per unit, then summed), the
+    tasks' completion, and the few rows each list shows (LIMIT in SQL, never all of them)."""
     period_start = today - timedelta(days=today.weekday())  # the reporting week, from Monday
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     figures = DigestFigures(
         today=today, period_start=period_start, since=since, unit_name=unit.name if unit else None
     )
     in_scope = sa.true() if unit_id is None else col(Assignment.unit_id) == unit_id
-    figures.kinds = completion_by_unit_kind(session, today=today, unit_id=unit_id)
-
-    per_task = (
-        sa.select(
-            col(Assignment.task_id),
-            sa.func.min(sa.case((col(Assignment.status) == Status.DONE, 1), else_=0)).label(
-                "done"
-            ),
-        )
-        .where(in_scope)
-        .group_by(col(Assignment.task_id))
-        .subquery()
-    )
-    tasks, done = session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(per_task.c.done), 0))
-    ).one()
-    figures.tasks, figures.tasks_done = int(tasks), int(done)
-
     week_start = datetime.combine(period_start, time(), tzinfo=zone)
-    reported_units = (
-        sa.select(col(Assignment.unit_id))
-        .join(Report, col(Report.assignment_id) == Assignment.id)
-        .where(col(Report.created_at) >= week_start, in_scope)
-    )
-    units = session.execute(
-        sa.select(col(Unit.name), col(Unit.id).in_(reported_units))
-        .where(col(Unit.id).in_(sa.select(col(Assignment.unit_id)).where(in_scope)))
-        .order_by(col(Unit.name))
-    ).all()
+    units = progress_by_unit(session, today=today, period_start=week_start, unit_id=unit_id)
+    figures.kinds = by_unit_kind(units)
+    figures.tasks, figures.tasks_done = task_completion(session, unit_id=unit_id)
     figures.units = len(units)
-    figures.units_reported = sum(1 for _name, reported in units if reported)
-    figures.not_reported = [name for name, reported in units if not reported]
-
+    figures.units_reported = sum(1 for u in units if u.reported_in_period)
+    figures.not_reported = sorted(
+        (u.name for u in units if not u.reported_in_period), key=sort_key
+    )
+    figures.overdue_count = sum(u.overdue for u in units)
     late = session.execute(
         sa.select(col(Unit.name), col(Task.code), col(Task.title), col(Task.deadline))
         .join(Assignment, col(Assignment.unit_id) == Unit.id)
         .join(Task, col(Task.id) == Assignment.task_id)
         .where(in_scope, col(Assignment.status) != Status.DONE, col(Task.deadline) < today)
         .order_by(col(Task.deadline), col(Unit.name))
+        .limit(LIST_LIMIT)
     ).all()
-    figures.overdue_count = len(late)
-    figures.overdue = [Late(u, c, t, (today - d).days) for u, c, t, d in late[:LIST_LIMIT]]
+    figures.overdue = [Late(u, c, t, (today - d).days) for u, c, t, d in late]
 
-    notes = session.execute(
-        sa.select(col(Unit.name), col(Task.code), col(Report.blockers), col(Report.proposals))
-        .join(Assignment, col(Assignment.id) == Report.assignment_id)
-        .join(Unit, col(Unit.id) == Assignment.unit_id)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .where(
-            in_scope,
-            col(Report.created_at) >= since,
-            sa.or_(col(Report.blockers).is_not(None), col(Report.proposals).is_not(None)),
-        )
-        .order_by(col(Report.created_at).desc())
-    ).all()
-    figures.blockers = [Note(u, c, b) for u, c, b, _p in notes if b][:LIST_LIMIT]
-    figures.proposals = [Note(u, c, p) for u, c, _b, p in notes if p][:LIST_LIMIT]
+    def noted(column: Any) -> list[Note]:
+        rows = session.execute(
+            sa.select(col(Unit.name), col(Task.code), column)
+            .join(Assignment, col(Assignment.id) == Report.assignment_id)
+            .join(Unit, col(Unit.id) == Assignment.unit_id)
+            .join(Task, col(Task.id) == Assignment.task_id)
+            .where(in_scope, col(Report.created_at) >= since, column.is_not(None))
+            .order_by(col(Report.created_at).desc())
+            .limit(LIST_LIMIT)
+        ).all()
+        return [Note(u, c, text) for u, c, text in rows]
+
+    figures.blockers = noted(col(Report.blockers))
+    figures.proposals = noted(col(Report.proposals))
     return figures
 
 
@@ -171,7 +152,13 @@ def digest_text(figures: DigestFigures, _: Translator) -> str:
         ),
     ]
     if figures.not_reported:
-        lines.append(_("Not reported yet: {names}", names=", ".join(figures.not_reported)))
+        shown = figures.not_reported[:NAMES_LIMIT]
+        names = ", ".join(shown)
+        if len(figures.not_reported) > len(shown):
+            names += " " + _(
+                "… and {count} more (see the board)", count=len(figures.not_reported) - len(shown)
+            )
+        lines.append(_("Not reported yet: {names}", names=names))
     if figures.overdue:
         lines += ["", _("🔴 Overdue ({count}):", count=figures.overdue_count)]
         lines += [

@@ -76,6 +76,10 @@ class ReminderService:
                 log.info("reminders: %d planned, %s", planned, result)
             return result
 
+    def plan_once(self, now: datetime) -> int:
+        """One planning pass (the `tick` command calls it, the scheduler's ticks too)."""
+        return self._plan(now)
+
     def _plan(self, now: datetime) -> int:
         with transaction(self.open_session) as session:
             return self.planner.plan(session, now=now)

@@ -549,3 +549,20 @@ def test_export_writes_typed_text_as_text_and_csv_on_request(bot: Bot, tmp_path:
     assert "'=1+1" in lines[1] or "'=1+1" in lines[2], "neutralised for spreadsheets"
     refused = bot.run("export", "--out", "tien-do.pdf", ok=False)
     assert "Hãy đặt tên tệp đuôi .xlsx hoặc .csv" in refused.stderr
+
+
+def test_digest_prints_the_province_or_a_unit(bot: Bot, tmp_path: Path) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+    fill_tasks(
+        tmp_path / "nv.xlsx",
+        HEADER,
+        [["NV-01", "Ban hành kế hoạch", "Tất cả", "31/12/2027", ""]],
+    )
+    bot.run("import-tasks", "nv.xlsx")
+    province = bot.run("digest").stdout
+    assert "TỔNG HỢP TIẾN ĐỘ" in province
+    assert "Nhiệm vụ hoàn thành: 0/1" in province
+    assert "0/54" in province
+    unit = bot.run("digest", "--unit", "P. Hạ Long").stdout
+    assert "TỔNG HỢP TIẾN ĐỘ CỦA Phường Hạ Long" in unit
+    assert "0/1" in unit

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -570,3 +572,26 @@ def test_a_stored_update_the_handlers_cannot_read_is_set_aside_once(
     output = bot.output()
     assert output.count("601 set aside") == 1, "one line, not one per try"
     assert "Traceback" not in output
+
+
+def test_tick_plans_and_sends_once_then_exits(
+    engine, fake, invite_for, open_session, province: Province, tmp_path: Path
+) -> None:
+    """`python -m bot tick` for cron: what is due goes out, once however often it runs."""
+    now = datetime.now(UTC)
+    with transaction(open_session) as session:
+        notice = QuotaPayload(exhausted="zalo", description="", day=now.date())
+        enqueue(session, notice, channel="telegram", chat_id="-100777", due_at=now, now=now)
+    runner = BotProcess(engine=engine, fake=fake, workdir=tmp_path)
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "tick"],
+            env=runner.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    assert len(fake.sent(chat_id=-100777)) == 1
+    assert "0 đã gửi" in result.stdout or "0 sent" in result.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 from sqlmodel import col, select
 
 from bot.app import App
-from bot.cli.common import _, command, fail, fail_with, load, now, open_app
+from bot.cli.common import _, command, fail, fail_with, load, now, one_unit, open_app
 from bot.settings import SettingsError
 from models.db import transaction
 
@@ -176,3 +177,50 @@ def _open_demo_board(app: App, *, port: int) -> None:
     typer.echo(f"{base}/login/{token}")
     logging.getLogger().setLevel(logging.INFO)
     asyncio.run(serve_board(app, host="127.0.0.1", port=port))
+
+
+@command(
+    help=_(
+        "Plan and send what is due now, once, and exit: for deployments driven by cron or a job runner (the outbox keeps several runners from sending twice)."
+    )
+)
+def tick() -> None:
+    from bot.runner import one_tick
+
+    app = open_app()
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        result = asyncio.run(one_tick(app))
+    except SettingsError as error:
+        fail_with(error)
+    typer.echo(
+        app.translator(
+            "{planned} planned; {sent} sent, {retried} to retry, {failed} failed, {unknown} unknown, {dropped} dropped.",
+            planned=result.planned,
+            sent=result.sent.sent,
+            retried=result.sent.retried,
+            failed=result.sent.failed,
+            unknown=result.sent.unknown,
+            dropped=result.sent.dropped,
+        )
+    )
+
+
+@command(help=_("Print the progress digest (of the province, or of one unit) to the terminal."))
+def digest(
+    unit: Annotated[str | None, typer.Option(help=_("Unit code or name"))] = None,
+) -> None:
+    from reminders.digest import digest_figures, digest_text
+
+    app = open_app()
+    moment = now()
+    with transaction(app.open_session) as session:
+        unit_id = one_unit(session, unit, app.translator).id if unit else None
+        figures = digest_figures(
+            session,
+            today=moment.astimezone(app.settings.zone).date(),
+            zone=app.settings.zone,
+            since=moment - timedelta(days=7),
+            unit_id=unit_id,
+        )
+    typer.echo(digest_text(figures, app.translator))
