@@ -507,8 +507,13 @@ def test_a_reply_stored_before_a_crash_is_sent_after_the_restart(
     fake.wait_for_text(HA, "Đã lưu ✅", timeout=30)
     assert len([t for t in fake.texts(HA) if "Đã lưu ✅" in t]) == 1
     assert len(rows(open_session, Report)) == 1
-    [reply] = [r for r in rows(open_session, Outbox) if "Đã lưu" in str(r.payload)]
-    assert reply.state == OutboxState.SENT
+
+    def reply_marked_sent() -> bool:
+        [reply] = [r for r in rows(open_session, Outbox) if "Đã lưu" in str(r.payload)]
+        return reply.state == OutboxState.SENT
+
+    # the row is marked after Telegram's answer arrives, a moment after the fake shows the text
+    fake.wait_for(reply_marked_sent, what="the reply marked sent")
 
 
 def test_stopping_while_the_scheduler_sends_is_clean(start_bot, fake, open_session) -> None:

@@ -11,17 +11,19 @@ updates that task instead of duplicating it; re-importing the same file changes 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from locales import N_, Translator
 from locales.text import clean_text, read_number
-from models.enums import Cycle
+from models.enums import Cycle, Status
 from models.provinces import UnitDirectory, fold
+from models.sql import insert_many_ignoring_conflict
 from models.tables import Assignment, Report, Task, Unit
 from reminders.spreadsheets.reading import Sheet, Unreadable, read_sheets
 
@@ -673,7 +675,17 @@ def read_task_rows(
 # ---- storing -------------------------------------------------------------------------------
 
 
-def import_tasks(session: Session, path: Path, *, now: datetime, today: date) -> ImportResult:
+Progress = Callable[[int, int], None]  # (assignments written, of how many)
+
+
+def import_tasks(
+    session: Session,
+    path: Path,
+    *,
+    now: datetime,
+    today: date,
+    progress: Progress | None = None,
+) -> ImportResult:
     """Import the file into the session (the caller commits), or raise `ImportRejected`."""
     units = UnitDirectory(session.exec(select(Unit)).all())
     rows, warnings = read_task_rows(path, units, today=today)
@@ -682,12 +694,15 @@ def import_tasks(session: Session, path: Path, *, now: datetime, today: date) ->
     store.unit_names = {u.id: u.name for u in units.units if u.id is not None}
     for row in rows:
         store.put(row)
-    store.finish()
+    store.finish(progress)
     return store.result
 
 
 class TaskStore:
-    """Writes the rows of a task list over what is stored, with a few queries in all."""
+    """Writes the rows of a task list over what is stored: a few queries, and the assignments
+    (332,100 for the whole country) as multi-row inserts and deletes by id."""
+
+    CHUNK = 1000
 
     def __init__(self, session: Session, *, codes: list[str], now: datetime) -> None:
         self.session = session
@@ -699,11 +714,13 @@ class TaskStore:
             for t in session.exec(select(Task).where(col(Task.code).in_(codes))).all()
         }
         task_ids = [t.id for t in self.existing.values()]
-        self.assigned: dict[int, dict[int, Assignment]] = {}
-        for assignment in session.exec(
-            select(Assignment).where(col(Assignment.task_id).in_(task_ids))
+        self.assigned: dict[int, dict[int, int]] = {}  # task → unit → assignment id
+        for assignment_id, task_id, unit_id in session.execute(
+            sa.select(col(Assignment.id), col(Assignment.task_id), col(Assignment.unit_id)).where(
+                col(Assignment.task_id).in_(task_ids)
+            )
         ).all():
-            self.assigned.setdefault(assignment.task_id, {})[assignment.unit_id] = assignment
+            self.assigned.setdefault(task_id, {})[unit_id] = assignment_id
         self.reported = set(
             session.exec(
                 select(Report.assignment_id)
@@ -713,6 +730,8 @@ class TaskStore:
             ).all()
         )
         self.new_tasks: list[tuple[TaskRow, Task]] = []
+        self.to_add: list[dict[str, object]] = []
+        self.to_remove: list[int] = []
 
     def put(self, row: TaskRow) -> None:
         task = self.existing.get(row.code)
@@ -733,10 +752,20 @@ class TaskStore:
         if task.id is not None:
             self._reassign(task, row)
 
-    def finish(self) -> None:
+    def finish(self, progress: Progress | None = None) -> None:
         self.session.flush()  # the new tasks get their ids, in one round
         for row, task in self.new_tasks:
             self._reassign(task, row)
+        for first in range(0, len(self.to_remove), self.CHUNK):
+            chunk = self.to_remove[first : first + self.CHUNK]
+            self.session.execute(sa.delete(Assignment).where(col(Assignment.id).in_(chunk)))
+        total = len(self.to_add)
+        for first in range(0, total, self.CHUNK):
+            insert_many_ignoring_conflict(
+                self.session, Assignment, self.to_add[first : first + self.CHUNK]
+            )
+            if progress is not None:
+                progress(min(first + self.CHUNK, total), total)
         self.session.flush()
 
     def _reassign(self, task: Task, row: TaskRow) -> None:
@@ -746,14 +775,22 @@ class TaskStore:
         wanted = set(row.unit_ids)
         for unit_id in row.unit_ids:
             if unit_id not in current:
-                self.session.add(Assignment(task_id=task.id, unit_id=unit_id, created_at=self.now))
+                self.to_add.append(
+                    {
+                        "task_id": task.id,
+                        "unit_id": unit_id,
+                        "status": Status.NOT_STARTED,
+                        "percent": 0,
+                        "created_at": self.now,
+                    }
+                )
                 self.result.assignments_added += 1
-        for unit_id, assignment in current.items():
+        for unit_id, assignment_id in current.items():
             if unit_id in wanted:
                 continue
-            if assignment.id in self.reported:
+            if assignment_id in self.reported:
                 name = self.unit_names.get(unit_id, str(unit_id))
                 self.result.kept_with_reports.append(f"{task.code} / {name}")
             else:
-                self.session.delete(assignment)
+                self.to_remove.append(assignment_id)
                 self.result.assignments_removed += 1
