@@ -1,5 +1,5 @@
 """The whole country as a data set for the benchmarks: 3,321 units × 100 tasks (332,100
-assignments), an officer per unit, and about 12.6 reports per assignment (4.2 million), written
+assignments), an officer and a lead per unit on Telegram, and about 12.6 reports per assignment (4.2 million), written
 with set-based SQL (INSERT … SELECT) so it takes a minute or two, not an hour.
 
     python benchmarks/national_data.py --database-url postgresql+psycopg://bot:bot@127.0.0.1/bench
@@ -117,38 +117,72 @@ def generate(engine: Engine, *, reports_per_assignment: int) -> None:
             },
         )
         started = _step(f"{reports_per_assignment} reports per assignment", started)
-        latest = (
-            "SELECT r.assignment_id, r.status, r.percent, r.created_at FROM report r JOIN "
-            "(SELECT assignment_id, MAX(id) AS id FROM report GROUP BY assignment_id) last "
-            "ON last.id = r.id"
-        )
-        if engine.dialect.name == "postgresql":
-            connection.execute(
-                sa.text(
-                    f"UPDATE assignment SET status = l.status, percent = l.percent, "
-                    f"last_reported_at = l.created_at, done_at = CASE WHEN l.status = 'done' "
-                    f"THEN l.created_at END FROM ({latest}) l WHERE l.assignment_id = assignment.id"
-                )
-            )
-        else:
-            connection.execute(sa.text(f"CREATE TEMP TABLE latest AS {latest}"))
-            connection.execute(sa.text("CREATE INDEX latest_a ON latest (assignment_id)"))
-            connection.execute(
-                sa.text(
-                    "UPDATE assignment SET (status, percent, last_reported_at) = (SELECT "
-                    "status, percent, created_at FROM latest WHERE latest.assignment_id = "
-                    "assignment.id) WHERE id IN (SELECT assignment_id FROM latest)"
-                )
-            )
-            connection.execute(
-                sa.text("UPDATE assignment SET done_at = last_reported_at WHERE status = 'done'")
-            )
+        bring_assignments_up_to_date(connection)
         _step("assignments brought up to date", started)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(
                 sa.text("VACUUM ANALYZE")
             )
+
+
+def connect_officers(engine: Engine) -> None:
+    """A lead beside each unit's officer, and a Telegram account for both (the planner writes
+    reminders only for people it can reach); done once, on data sets made before this step."""
+    with engine.begin() as connection:
+        if connection.execute(sa.text("SELECT COUNT(*) FROM channelaccount")).scalar():
+            return
+        connection.execute(
+            sa.text(
+                "INSERT INTO officer (full_name, unit_id, role, active, created_at) "
+                "SELECT 'Lãnh đạo ' || unit.code, unit.id, 'lead', :yes, :at FROM unit"
+            ),
+            {"at": NOW - timedelta(days=120), "yes": True},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO channelaccount (channel, external_id, display_name, officer_id, "
+                "language, created_at, last_seen_at) SELECT 'telegram', "
+                "CAST(700000000 + officer.id AS VARCHAR(64)), officer.full_name, officer.id, "
+                "'vi', :at, :at FROM officer"
+            ),
+            {"at": NOW - timedelta(days=100)},
+        )
+    print("  a lead per unit, a Telegram account per officer", flush=True)
+
+
+def bring_assignments_up_to_date(connection: sa.Connection) -> None:
+    """Each assignment carries its latest report's status, percent and time, as the bot keeps
+    them (the latest by time: the generated times do not follow the ids)."""
+    latest = (
+        "SELECT assignment_id, status, percent, created_at FROM (SELECT assignment_id, status, "
+        "percent, created_at, ROW_NUMBER() OVER (PARTITION BY assignment_id ORDER BY "
+        "created_at DESC, id DESC) AS newest FROM report) ranked WHERE newest = 1"
+    )
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.text(
+                f"UPDATE assignment SET status = l.status, percent = l.percent, "
+                f"last_reported_at = l.created_at, done_at = CASE WHEN l.status = 'done' "
+                f"THEN l.created_at END FROM ({latest}) l WHERE l.assignment_id = assignment.id"
+            )
+        )
+        return
+    connection.execute(sa.text("DROP TABLE IF EXISTS temp.latest"))
+    connection.execute(sa.text(f"CREATE TEMP TABLE latest AS {latest}"))
+    connection.execute(sa.text("CREATE INDEX latest_a ON latest (assignment_id)"))
+    connection.execute(
+        sa.text(
+            "UPDATE assignment SET (status, percent, last_reported_at) = (SELECT "
+            "status, percent, created_at FROM latest WHERE latest.assignment_id = "
+            "assignment.id) WHERE id IN (SELECT assignment_id FROM latest)"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "UPDATE assignment SET done_at = CASE WHEN status = 'done' THEN last_reported_at END"
+        )
+    )
 
 
 def prepare(url: str, *, reports_per_assignment: int = 13) -> Engine:
@@ -173,6 +207,7 @@ def prepare(url: str, *, reports_per_assignment: int = 13) -> Engine:
     if not filled:
         print(f"generating the national data set in {engine.url.render_as_string()}", flush=True)
         generate(engine, reports_per_assignment=reports_per_assignment)
+    connect_officers(engine)
     return engine
 
 

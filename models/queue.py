@@ -9,7 +9,7 @@ only delays its rows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -56,8 +56,15 @@ class OutboxPayload(BaseModel):
     def key(self, *, channel: str, chat_id: str) -> str:
         """The row's unique key: the same occurrence always gets the same key."""
         values = {name: getattr(self, name) for name in type(self).model_fields}
-        rest = self.key_template.format(channel=channel, chat_id=chat_id, **values)
-        return f"{self.kind.value}:{rest}"
+        return type(self).key_of(values, channel=channel, chat_id=chat_id)
+
+    @classmethod
+    def key_of(cls, values: Mapping[str, Any], *, channel: str, chat_id: str) -> str:
+        """The key of the payload `cls(**values)` would be, without building it (planning
+        checks tens of thousands of keys that are mostly queued already)."""
+        kind: OutboxKind = cls.model_fields["kind"].default
+        rest = cls.key_template.format(channel=channel, chat_id=chat_id, **values)
+        return f"{kind.value}:{rest}"
 
 
 class AssignmentNotice(OutboxPayload):

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -61,16 +63,33 @@ class ReminderPolicy:
 
 
 @dataclass(frozen=True)
-class Occurrence:
-    """One message that should go out at `due_at`."""
+class Contact:
+    """A chat account reminders go to."""
 
-    payload: AssignmentNotice
+    account_id: int
+    channel: str
+    chat_id: str
+
+
+@dataclass  # not frozen: built tens of thousands of times a minute, a frozen init costs more
+class Occurrence:
+    """One message that should go out at `due_at`: a payload of `kind` made of `fields`."""
+
+    kind: type[AssignmentNotice]
+    fields: dict[str, Any]
     due_at: datetime
-    account: ChannelAccount
+    contact: Contact
 
     @property
     def key(self) -> str:
-        return self.payload.key(channel=self.account.channel, chat_id=self.account.external_id)
+        return self.kind.key_of(
+            self.fields, channel=self.contact.channel, chat_id=self.contact.chat_id
+        )
+
+    @cached_property
+    def payload(self) -> AssignmentNotice:
+        """Built only for the occurrences not queued yet (most are, at any given minute)."""
+        return self.kind(**self.fields)
 
 
 @dataclass(frozen=True)
@@ -114,8 +133,7 @@ class Offset:
     number: int = 0
 
 
-@dataclass(frozen=True)
-class DueAssignment:
+class DueAssignment(NamedTuple):
     """An open assignment, the date it must be reported by, and (periodic) its period."""
 
     assignment_id: int
@@ -128,6 +146,8 @@ class Planner:
     def __init__(self, *, calendar: WorkCalendar, policy: ReminderPolicy) -> None:
         self.calendar = calendar
         self.policy = policy
+        # The moment of each (due date, offset) seen: a few new ones a day, asked for per row.
+        self._moments: dict[tuple[date, Offset], datetime] = {}
 
     # ---- when ------------------------------------------------------------------------------
 
@@ -190,14 +210,15 @@ class Planner:
             session, today=today, dates=set(wanted), calendar=self.calendar
         ):
             for occurrence in self._expand(item, wanted[item.due], officers, leads):
-                if occurrence.key in queued:
+                key = occurrence.key
+                if key in queued:
                     continue
-                queued.add(occurrence.key)
+                queued.add(key)
                 rows.append(
                     {
-                        "key": occurrence.key,
-                        "channel": occurrence.account.channel,
-                        "chat_id": occurrence.account.external_id,
+                        "key": key,
+                        "channel": occurrence.contact.channel,
+                        "chat_id": occurrence.contact.chat_id,
                         "due_at": occurrence.due_at,
                         "payload": occurrence.payload.model_dump(mode="json"),
                         "state": OutboxState.PENDING,
@@ -236,8 +257,8 @@ class Planner:
         self,
         item: DueAssignment,
         offsets: Iterable[Offset],
-        officers: dict[int, list[ChannelAccount]],
-        leads: dict[int, list[ChannelAccount]],
+        officers: dict[int, list[Contact]],
+        leads: dict[int, list[Contact]],
     ) -> Iterator[Occurrence]:
         """The occurrences `offsets` of one assignment, for each account they go to."""
         about = {
@@ -246,20 +267,19 @@ class Planner:
             "period_start": item.period_start,
         }
         for offset in offsets:
-            moment = self.moment(item.due, offset)
+            moment = self._moments.get((item.due, offset))
+            if moment is None:
+                moment = self._moments[item.due, offset] = self.moment(item.due, offset)
+            kind: type[AssignmentNotice]
             if offset.kind == OutboxKind.ESCALATION:
-                for account in leads.get(item.unit_id, []):
-                    yield Occurrence(
-                        EscalationPayload(account_id=_id(account), **about), moment, account
-                    )
-                continue
-            for account in officers.get(item.unit_id, []):
-                payload: AssignmentNotice = (
-                    ReminderPayload(account_id=_id(account), days_before=offset.number, **about)
-                    if offset.kind == OutboxKind.REMINDER
-                    else OverduePayload(account_id=_id(account), nudge=offset.number, **about)
-                )
-                yield Occurrence(payload, moment, account)
+                kind, extra, contacts = EscalationPayload, {}, leads
+            elif offset.kind == OutboxKind.REMINDER:
+                kind, extra, contacts = ReminderPayload, {"days_before": offset.number}, officers
+            else:
+                kind, extra, contacts = OverduePayload, {"nudge": offset.number}, officers
+            for contact in contacts.get(item.unit_id, []):
+                fields = {"account_id": contact.account_id, **about, **extra}
+                yield Occurrence(kind, fields, moment, contact)
 
 
 def due_assignments(
@@ -277,9 +297,9 @@ def due_assignments(
     )
     found = [
         DueAssignment(assignment_id, unit_id, deadline, None)
-        for assignment_id, unit_id, deadline in session.execute(
-            base.where(col(Task.cycle) == Cycle.ONCE, col(Task.deadline).in_(dates))
-        ).all()
+        for assignment_id, unit_id, deadline in session.connection()
+        .execute(base.where(col(Task.cycle) == Cycle.ONCE, col(Task.deadline).in_(dates)))
+        .all()
     ]
     for cycle in (Cycle.WEEKLY, Cycle.MONTHLY, Cycle.QUARTERLY):
         first, last = period_of(cycle, today)
@@ -303,14 +323,9 @@ def due_assignments(
         )
         found += [
             DueAssignment(assignment_id, unit_id, min(deadline, period_end), first)
-            for assignment_id, unit_id, deadline in session.execute(query).all()
+            for assignment_id, unit_id, deadline in session.connection().execute(query).all()
         ]
     return found
-
-
-def _id(account: ChannelAccount) -> int:
-    assert account.id is not None
-    return account.id
 
 
 def open_assignments(session: Session, *, today: date, zone: ZoneInfo) -> list[OpenAssignment]:
@@ -347,39 +362,40 @@ def open_assignments(session: Session, *, today: date, zone: ZoneInfo) -> list[O
     return result
 
 
-def _contacts(
-    session: Session,
-) -> tuple[dict[int, list[ChannelAccount]], dict[int, list[ChannelAccount]]]:
+def _contacts(session: Session) -> tuple[dict[int, list[Contact]], dict[int, list[Contact]]]:
     """Per unit, each officer's reachable chat account on their preferred messenger, else the one
     used last: (officers, leads)."""
-    rows = session.exec(
-        select(Officer, ChannelAccount)
-        .join(ChannelAccount, col(ChannelAccount.officer_id) == Officer.id)
-        .where(col(Officer.active), col(ChannelAccount.unreachable_since).is_(None))
-        .order_by(col(ChannelAccount.last_seen_at).desc())
-    ).all()
-    chosen: dict[int, ChannelAccount] = {}
-    roles: dict[int, Officer] = {}
-    for officer, account in rows:  # newest first: the first seen is the one used last
-        assert officer.id is not None
-        preferred = officer.preferred_channel == account.channel
-        if officer.id not in chosen or (
-            preferred and chosen[officer.id].channel != account.channel
-        ):
-            chosen[officer.id], roles[officer.id] = account, officer
-    officers: dict[int, list[ChannelAccount]] = {}
-    leads: dict[int, list[ChannelAccount]] = {}
-    for officer_id, account in chosen.items():
-        officer = roles[officer_id]
-        target = (
-            leads
-            if officer.role == Role.LEAD
-            else officers
-            if officer.role == Role.OFFICER
-            else None
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(
+                col(Officer.id),
+                col(Officer.unit_id),
+                col(Officer.role),
+                col(Officer.preferred_channel),
+                col(ChannelAccount.id),
+                col(ChannelAccount.channel),
+                col(ChannelAccount.external_id),
+            )
+            .join(ChannelAccount, col(ChannelAccount.officer_id) == Officer.id)
+            .where(col(Officer.active), col(ChannelAccount.unreachable_since).is_(None))
+            .order_by(col(ChannelAccount.last_seen_at).desc())
         )
+        .all()
+    )
+    chosen: dict[int, tuple[int, Role, Contact]] = {}
+    for officer_id, unit_id, role, preferred, account_id, channel, chat_id in rows:
+        # newest first: the first seen is the one used last, unless a later one is preferred
+        if officer_id not in chosen or (
+            preferred == channel and chosen[officer_id][2].channel != channel
+        ):
+            chosen[officer_id] = (unit_id, role, Contact(account_id, channel, chat_id))
+    officers: dict[int, list[Contact]] = {}
+    leads: dict[int, list[Contact]] = {}
+    for unit_id, role, contact in chosen.values():
+        target = leads if role == Role.LEAD else officers if role == Role.OFFICER else None
         if target is not None:
-            target.setdefault(officer.unit_id, []).append(account)
+            target.setdefault(unit_id, []).append(contact)
     return officers, leads
 
 
@@ -430,15 +446,15 @@ def queue_digests(session: Session, *, now: datetime) -> int:
         with_group = {g.unit_id for g in groups if g.purpose == GroupPurpose.UNIT}
         assigned = set(session.exec(select(Assignment.unit_id).distinct()).all())
         _officers, leads = _contacts(session)
-        for unit_id, accounts in leads.items():
+        for unit_id, contacts in leads.items():
             if unit_id in with_group or unit_id not in assigned:
                 continue
-            for account in accounts:
+            for contact in contacts:
                 written += enqueue(
                     session,
                     DigestPayload(at=at, unit_id=unit_id),
-                    channel=account.channel,
-                    chat_id=account.external_id,
+                    channel=contact.channel,
+                    chat_id=contact.chat_id,
                     due_at=now,
                     now=now,
                 )
