@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -291,7 +291,7 @@ def due_assignments(
     period, on the last working day of the period (or its deadline, if that comes first)."""
     open_ = sa.and_(col(Assignment.status) != Status.DONE)
     base = (
-        sa.select(col(Assignment.id), col(Assignment.unit_id), col(Task.deadline))
+        sa.select(_primary_key(Assignment.id), col(Assignment.unit_id), col(Task.deadline))
         .join(Task, col(Task.id) == Assignment.task_id)
         .where(open_)
     )
@@ -326,6 +326,12 @@ def due_assignments(
             for assignment_id, unit_id, deadline in session.connection().execute(query).all()
         ]
     return found
+
+
+def _primary_key(column: int | None) -> sa.ColumnElement[int]:
+    """A primary key read from the database: never None, though the model allows None before
+    the row is saved."""
+    return cast("sa.ColumnElement[int]", col(column))
 
 
 def open_assignments(session: Session, *, today: date, zone: ZoneInfo) -> list[OpenAssignment]:
@@ -369,11 +375,11 @@ def _contacts(session: Session) -> tuple[dict[int, list[Contact]], dict[int, lis
         session.connection()
         .execute(
             sa.select(
-                col(Officer.id),
+                _primary_key(Officer.id),
                 col(Officer.unit_id),
                 col(Officer.role),
                 col(Officer.preferred_channel),
-                col(ChannelAccount.id),
+                _primary_key(ChannelAccount.id),
                 col(ChannelAccount.channel),
                 col(ChannelAccount.external_id),
             )
