@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import select as select_module
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -566,3 +568,51 @@ def test_digest_prints_the_province_or_a_unit(bot: Bot, tmp_path: Path) -> None:
     unit = bot.run("digest", "--unit", "P. Hạ Long").stdout
     assert "TỔNG HỢP TIẾN ĐỘ CỦA Phường Hạ Long" in unit
     assert "0/1" in unit
+
+
+def test_export_and_import_show_a_progress_bar_on_a_terminal_only(
+    bot: Bot, tmp_path: Path
+) -> None:
+    bot.run("init", "--province", "Quảng Ninh")
+    (tmp_path / "nv.csv").write_text(
+        "Mã nhiệm vụ;Tên nhiệm vụ;Đơn vị thực hiện;Hạn hoàn thành\n"
+        "NV-01;Kiện toàn Ban Chỉ đạo;Phường Hạ Long, Xã Ba Chẽ, Phường Bãi Cháy;31/12/2027\n",
+        encoding="utf-8",
+    )
+
+    def on_a_terminal(*args: str) -> str:
+        """What `python -m bot …` draws on stderr when stderr is a terminal."""
+        leader, follower = pty.openpty()
+        try:
+            finished = subprocess.run(
+                [sys.executable, "-m", "bot", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=follower,
+                cwd=bot.cwd,
+                env={**bot.env, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "TERM": "xterm"},
+                timeout=120,
+                check=False,
+            )
+            os.close(follower)
+            drawn = b""
+            while select_module.select([leader], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal closed
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+        finally:
+            os.close(leader)
+        assert finished.returncode == 0, drawn
+        return drawn.decode("utf-8", errors="replace")
+
+    drawn = on_a_terminal("import-tasks", "nv.csv")
+    assert "Đang ghi phân công" in drawn and "3/3" in drawn
+    drawn = on_a_terminal("export", "--out", "tien-do.xlsx")
+    assert "Đang xuất" in drawn and "3/3" in drawn
+    # piped, as in a script or a cron job: no bar, no escape codes
+    piped = bot.run("export", "--out", "tien-do.csv")
+    assert "\x1b" not in piped.stderr and "Đang xuất" not in piped.stderr

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import getpass
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.cli.common import _, command, fail, now, open_app
+from bot.cli.progress import Advance, progress_bar
 from locales import LANGUAGES, Translator
 from models.db import transaction
-from models.tables import Unit
+from models.tables import Assignment, Unit
 from reminders.spreadsheets.export import ExportContext, write_csv, write_export
 from reminders.spreadsheets.task_import import ImportRejected, import_tasks
 from reminders.spreadsheets.template import write_template
@@ -46,9 +46,16 @@ def import_tasks_command(
         fail(_("File not found: {path}", path=str(file)))
     moment = now()
     try:
-        with transaction(app.open_session) as session:
+        with (
+            progress_bar(_("Writing assignments")) as progress,
+            transaction(app.open_session) as session,
+        ):
             result = import_tasks(
-                session, file, now=moment, today=moment.astimezone(app.settings.zone).date()
+                session,
+                file,
+                now=moment,
+                today=moment.astimezone(app.settings.zone).date(),
+                progress=progress,
             )
     except ImportRejected as rejected:
         for problem in rejected.problems:
@@ -89,21 +96,18 @@ def export(
         cut_off=moment,
         exported_by=by or getpass.getuser(),
     )
-    progress = _progress_bar(_("Exporting")) if sys.stderr.isatty() else None
     with transaction(app.open_session) as session:
-        if suffix == ".csv":
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with out.open("w", encoding="utf-8-sig", newline="") as file:
-                count = write_csv(session, file, context=context, progress=progress)
-        else:
-            count = write_export(session, out, context=context, progress=progress)
+        rows = session.exec(select(sa.func.count()).select_from(Assignment)).one()
+        with progress_bar(_("Exporting"), total=rows) as progress:
+            count = _export(session, out, context=context, progress=progress)
     typer.echo(_("{count} rows written to {path}.", count=count, path=str(out)))
 
 
-def _progress_bar(label: str) -> Callable[[int], None]:
-    """Rows written so far, on a terminal (stderr)."""
-
-    def advance(count: int) -> None:
-        typer.echo(f"\r{label}: {count:,}".replace(",", "."), err=True, nl=False)
-
-    return advance
+def _export(
+    session: Session, out: Path, *, context: ExportContext, progress: Advance | None
+) -> int:
+    if out.suffix.lower() == ".csv":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8-sig", newline="") as file:
+            return write_csv(session, file, context=context, progress=progress)
+    return write_export(session, out, context=context, progress=progress)

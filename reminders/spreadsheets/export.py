@@ -197,6 +197,8 @@ class SheetWriter:
 
     def cell(self, value: Any, *, typed: bool = False, number_format: str | None = None) -> Any:
         if typed and isinstance(value, str):
+            if not value.startswith("="):  # only "=…" would be taken for a formula
+                return value
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.data_type = "s"  # as typed: "=1+1" stays text
             return cell
