@@ -4,6 +4,7 @@ with set-based SQL (INSERT … SELECT) so it takes a minute or two, not an hour.
 
     python benchmarks/national_data.py --database-url postgresql+psycopg://bot:bot@127.0.0.1/bench
     python benchmarks/national_data.py --database-url sqlite:////tmp/bench.db --reports 4
+    python benchmarks/national_data.py --database-url sqlite:////tmp/hcm.db --province "Hồ Chí Minh"
 
 Reports are spread over the last 13 weeks; statuses, percents and values follow a fixed
 pattern of the ids, so two runs give the same data. Assignments carry their latest report's
@@ -24,7 +25,7 @@ from sqlalchemy import Engine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.db import make_engine, migrate, session_factory, transaction  # noqa: E402
-from models.provinces import all_provinces, load_units  # noqa: E402
+from models.provinces import all_provinces, find_province, load_units  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
@@ -48,14 +49,20 @@ def _numbers(engine: Engine, count: int) -> str:
     )
 
 
-def generate(engine: Engine, *, reports_per_assignment: int) -> None:
-    """Fill an empty database with the country."""
+def generate(engine: Engine, *, reports_per_assignment: int, province: str | None = None) -> None:
+    """Fill an empty database with the country (or with one province)."""
     migrate(engine)
     open_session = session_factory(engine)
     started = time.perf_counter()
+    if province is None:
+        provinces = all_provinces()
+    elif (found := find_province(province)) is not None:
+        provinces = [found]
+    else:
+        raise SystemExit(f"no province called {province!r}")
     with transaction(open_session) as session:
-        load_units(session, all_provinces())
-    started = _step("3,321 units", started)
+        added, _updated = load_units(session, provinces)
+    started = _step(f"{added:,} units", started)
     with engine.begin() as connection:
         for n in range(1, TASKS + 1):
             deadline = TODAY + timedelta(days=(n * 37) % 300 - 60)
@@ -91,7 +98,7 @@ def generate(engine: Engine, *, reports_per_assignment: int) -> None:
             ),
             {"at": NOW - timedelta(days=120)},
         )
-        started = _step("332,100 assignments", started)
+        started = _step("assignments: every task to every unit", started)
         seconds = 13 * 7 * 24 * 3600
         status = " ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(STATUSES))
         connection.execute(
@@ -185,8 +192,8 @@ def bring_assignments_up_to_date(connection: sa.Connection) -> None:
     )
 
 
-def prepare(url: str, *, reports_per_assignment: int = 13) -> Engine:
-    """An engine on `url`, filled with the country unless it already is."""
+def prepare(url: str, *, reports_per_assignment: int = 13, province: str | None = None) -> Engine:
+    """An engine on `url`, filled with the country (or `province`) unless it already is."""
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
@@ -206,7 +213,7 @@ def prepare(url: str, *, reports_per_assignment: int = 13) -> Engine:
                 ) and bool(connection.execute(sa.text("SELECT COUNT(*) FROM unit")).scalar())
     if not filled:
         print(f"generating the national data set in {engine.url.render_as_string()}", flush=True)
-        generate(engine, reports_per_assignment=reports_per_assignment)
+        generate(engine, reports_per_assignment=reports_per_assignment, province=province)
     connect_officers(engine)
     return engine
 
@@ -215,8 +222,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--reports", type=int, default=13, help="reports per assignment")
+    parser.add_argument("--province", help="one province only (e.g. 'Hồ Chí Minh': 168 units)")
     arguments = parser.parse_args()
-    prepare(arguments.database_url, reports_per_assignment=arguments.reports)
+    prepare(
+        arguments.database_url,
+        reports_per_assignment=arguments.reports,
+        province=arguments.province,
+    )
 
 
 if __name__ == "__main__":

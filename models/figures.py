@@ -47,49 +47,7 @@ class ExportRow:
 def export_rows(session: Session, *, today: date, batch: int = 2000) -> Iterator[ExportRow]:
     """One row per assignment with its latest report and evidence count, in one query whose
     rows are streamed (a whole country's export never sits in memory at once)."""
-    latest = (
-        select(Report.assignment_id, sa.func.max(Report.id).label("report_id"))
-        .group_by(col(Report.assignment_id))
-        .cte("latest")
-    )
-    evidence = (
-        sa.select(col(Report.assignment_id), sa.func.count(col(Evidence.id)).label("files"))
-        .join(Evidence, col(Evidence.report_id) == Report.id)
-        .group_by(col(Report.assignment_id))
-        .cte("evidence_files")
-    )
-    query = (
-        sa.select(
-            col(Unit.id),
-            col(Unit.code),
-            col(Unit.name),
-            col(Unit.kind),
-            col(Task.code),
-            col(Task.title),
-            col(Task.deadline),
-            col(Task.cycle),
-            col(Task.indicator),
-            col(Task.target),
-            col(Task.uom),
-            col(Assignment.status),
-            col(Assignment.percent),
-            col(Assignment.indicator_value),
-            col(Report.created_at),
-            col(Officer.full_name),
-            col(Report.result),
-            col(Report.blockers),
-            col(Report.proposals),
-            sa.func.coalesce(evidence.c.files, 0),
-        )
-        .join(Assignment, col(Assignment.unit_id) == Unit.id)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .outerjoin(latest, latest.c.assignment_id == Assignment.id)
-        .outerjoin(Report, col(Report.id) == latest.c.report_id)
-        .outerjoin(Officer, col(Officer.id) == Report.officer_id)
-        .outerjoin(evidence, evidence.c.assignment_id == Assignment.id)
-        .order_by(col(Unit.kind), col(Unit.name), col(Task.code))
-        .execution_options(yield_per=batch)
-    )
+    query = export_query().execution_options(yield_per=batch)
     for row in session.execute(query):
         (
             unit_id,
@@ -137,6 +95,53 @@ def export_rows(session: Session, *, today: date, batch: int = 2000) -> Iterator
             proposals=proposals,
             evidence=int(files),
         )
+
+
+def export_query() -> sa.Select[*tuple[Any, ...]]:
+    """The export's rows: every assignment with its unit, its task, its latest report and how
+    many files that assignment's reports carry; by unit kind, unit name and task code."""
+    latest = (
+        select(Report.assignment_id, sa.func.max(Report.id).label("report_id"))
+        .group_by(col(Report.assignment_id))
+        .cte("latest")
+    )
+    evidence = (
+        sa.select(col(Report.assignment_id), sa.func.count(col(Evidence.id)).label("files"))
+        .join(Evidence, col(Evidence.report_id) == Report.id)
+        .group_by(col(Report.assignment_id))
+        .cte("evidence_files")
+    )
+    return (
+        sa.select(
+            col(Unit.id),
+            col(Unit.code),
+            col(Unit.name),
+            col(Unit.kind),
+            col(Task.code),
+            col(Task.title),
+            col(Task.deadline),
+            col(Task.cycle),
+            col(Task.indicator),
+            col(Task.target),
+            col(Task.uom),
+            col(Assignment.status),
+            col(Assignment.percent),
+            col(Assignment.indicator_value),
+            col(Report.created_at),
+            col(Officer.full_name),
+            col(Report.result),
+            col(Report.blockers),
+            col(Report.proposals),
+            sa.func.coalesce(evidence.c.files, 0),
+        )
+        .join(Assignment, col(Assignment.unit_id) == Unit.id)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .outerjoin(latest, latest.c.assignment_id == Assignment.id)
+        .outerjoin(Report, col(Report.id) == latest.c.report_id)
+        .outerjoin(Officer, col(Officer.id) == Report.officer_id)
+        .outerjoin(evidence, evidence.c.assignment_id == Assignment.id)
+        .order_by(col(Unit.kind), col(Unit.name), col(Task.code))
+    )
 
 
 @dataclass(frozen=True)
