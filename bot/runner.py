@@ -11,16 +11,13 @@ import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
-from aiogram import Bot
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from bot.app import App, configure
-from bot.channels import telegram, zalo
 from bot.channels.delivery import ChannelSender, NoticeChannel
 from bot.channels.rate_limit import RateLimiter
 from bot.inbox import Inbox
@@ -33,7 +30,6 @@ from bot.web import (
     telegram_webhook,
     zalo_webhook,
 )
-from bot.web.board import BoardSettings, BoardSite
 from locales import N_
 from models.accounts import remember_messenger
 from models.db import transaction
@@ -43,6 +39,11 @@ from reminders.planning import Planner
 from reminders.render import OutboxRenderer
 from reminders.scheduler import ReminderService, build_scheduler
 
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+    from bot.web.board import BoardSite
+
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
 REPLY_SWEEP_SECONDS = 5.0
@@ -50,6 +51,8 @@ REPLY_SWEEP_SECONDS = 5.0
 
 def board_site(app: App, *, base_url: str) -> BoardSite:
     """The web board of this application, reached at `base_url`."""
+    from bot.web.board import BoardSettings, BoardSite  # templates, spreadsheets: when served
+
     settings = app.settings
     key = settings.web_secret_key.get_secret_value() if settings.web_secret_key else None
     if key is None:
@@ -173,6 +176,8 @@ def zalo_webhook_secret(settings: Settings) -> str:
 
 
 def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook: bool) -> None:
+    from bot.channels import telegram  # aiogram: loaded only where Telegram is configured
+
     settings = app.settings
     token = require_telegram_token(settings)
     bot = telegram.make_bot(
@@ -232,6 +237,8 @@ def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook:
 
 
 def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: bool) -> None:
+    from bot.channels import zalo  # loaded only where Zalo is configured
+
     settings = app.settings
     client = zalo.ZaloClient(
         token=require_zalo_token(settings),
@@ -368,6 +375,8 @@ async def _serve_until(stop: asyncio.Event, running: Running, *, host: str, port
     """Poll and/or serve webhooks and the board until `stop` is set."""
     pollers = [asyncio.create_task(poller(stop)) for poller in running.pollers]
     if running.routes:
+        import uvicorn  # only a process that serves HTTP loads the server
+
         server = uvicorn.Server(
             uvicorn.Config(
                 build_web_app(running.routes, middleware=running.middleware),
@@ -401,6 +410,8 @@ async def _shut_down(running: Running, workers: list[asyncio.Task[None]]) -> Non
 
 async def set_telegram_webhook(settings: Settings, url: str) -> None:
     """Register `url` (ending in /telegram/webhook) with Telegram, with the secret header."""
+    from bot.channels import telegram  # aiogram: loaded only where Telegram is configured
+
     bot = telegram.make_bot(
         token=require_telegram_token(settings),
         api_base=settings.telegram_api_base,
@@ -418,6 +429,8 @@ async def set_telegram_webhook(settings: Settings, url: str) -> None:
 
 async def set_zalo_webhook(settings: Settings, url: str) -> None:
     """Register `url` (ending in /zalo/webhook) with Zalo, with its secret token."""
+    from bot.channels import zalo  # loaded only where Zalo is configured
+
     client = zalo.ZaloClient(token=require_zalo_token(settings), api_base=settings.zalo_api_base)
     try:
         await client.call(
@@ -429,6 +442,8 @@ async def set_zalo_webhook(settings: Settings, url: str) -> None:
 
 async def telegram_username(settings: Settings) -> str | None:
     """The bot's @username, from settings or asked of Telegram; None without a token."""
+    from bot.channels import telegram  # aiogram: loaded only where Telegram is configured
+
     if settings.telegram_username:
         return settings.telegram_username.lstrip("@")
     if settings.telegram_token is None:

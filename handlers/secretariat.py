@@ -13,7 +13,6 @@ from models.messages import Attachment, Reply
 from models.queue import OutboxKind, last_sent
 from models.tables import GroupBinding
 from reminders.digest import build_digest
-from reminders.spreadsheets.export import ExportContext, write_export
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -60,6 +59,9 @@ def _digest_scope(ctx: Context) -> int | None | bool:
 
 def export(ctx: Context, args: str = "") -> list[Reply]:
     """The progress spreadsheet, as a file in the chat (the secretariat's: see `handlers.commands`)."""
+    # openpyxl is loaded by the first export, not by every bot process
+    from reminders.spreadsheets.export import ExportContext, write_export
+
     _ = ctx.t
     buffer = BytesIO()
     context = ExportContext(

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-import segno
 import sqlalchemy as sa
 import typer
 from sqlmodel import Session, col
@@ -85,6 +84,8 @@ def invite(
         link = f"https://t.me/{username}?start={code}"
         typer.echo(_("Telegram link: {link}", link=link))
         if qr is not None:
+            import segno  # the QR code, only when one is drawn
+
             segno.make(link, error="m").save(str(qr), scale=10, border=4)
             typer.echo(_("QR code written to {path}.", path=str(qr)))
     typer.echo(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import sqlalchemy as sa
 import typer
@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 
 from bot.cli.common import _, command, fail, now, open_app
 from bot.cli.progress import Advance, progress_bar
+
+if TYPE_CHECKING:  # the spreadsheet modules (openpyxl, calamine) load with their commands
+    from reminders.spreadsheets.export import ExportContext
 from locales import LANGUAGES, Translator
 from models.db import transaction
 from models.tables import Assignment, Unit
-from reminders.spreadsheets.export import ExportContext, write_csv, write_export
-from reminders.spreadsheets.task_import import ImportRejected, import_tasks
-from reminders.spreadsheets.template import write_template
 
 EXPORT_SUFFIXES = (".xlsx", ".csv")
 
@@ -26,6 +26,8 @@ EXPORT_SUFFIXES = (".xlsx", ".csv")
 def template(
     out: Annotated[Path, typer.Option(help=_("Where to write the .xlsx template"))],
 ) -> None:
+    from reminders.spreadsheets.template import write_template
+
     app = open_app()
     with transaction(app.open_session) as session:
         units = session.exec(select(Unit)).all()
@@ -40,6 +42,8 @@ def template(
 def import_tasks_command(
     file: Annotated[Path, typer.Argument(help=_(".xlsx, .xlsm, .xls, .ods or .csv"))],
 ) -> None:
+    from reminders.spreadsheets.task_import import ImportRejected, import_tasks
+
     app = open_app()
     _ = app.translator
     if not file.is_file():
@@ -82,6 +86,8 @@ def export(
     ] = "vi",
     by: Annotated[str | None, typer.Option(help=_("Who exports it, for the title block"))] = None,
 ) -> None:
+    from reminders.spreadsheets.export import ExportContext
+
     app = open_app()
     _ = app.translator
     if lang not in LANGUAGES:
@@ -106,6 +112,8 @@ def export(
 def _export(
     session: Session, out: Path, *, context: ExportContext, progress: Advance | None
 ) -> int:
+    from reminders.spreadsheets.export import write_csv, write_export
+
     if out.suffix.lower() == ".csv":
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8-sig", newline="") as file:

@@ -59,8 +59,7 @@ from models.web_access import (
     set_session_language,
     viewer_of,
 )
-from reminders.spreadsheets.export import ExportContext, province_name, write_export
-from reminders.spreadsheets.task_import import ImportRejected, import_tasks
+from reminders.province import province_name
 
 HERE = Path(__file__).parent
 COOKIE = "baocao_board"
@@ -440,6 +439,9 @@ class BoardSite:
             return self._to_welcome()
         if not viewer.whole_province:
             return self._not_found(request, viewer)
+        # openpyxl and the rest are loaded by the first export, not by every process that serves
+        from reminders.spreadsheets.export import ExportContext, write_export
+
         now = self.clock()
         context = ExportContext(
             translator=self._translator(viewer, request),
@@ -504,6 +506,8 @@ class BoardSite:
 
     async def _import(self, upload: UploadFile, _: Translator) -> tuple[list[str], list[str]]:
         """The same import as the command line: every problem listed, nothing kept on any."""
+        from reminders.spreadsheets.task_import import ImportRejected, import_tasks
+
         suffix = Path(upload.filename or "").suffix.lower()[:8]
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"upload{suffix}"

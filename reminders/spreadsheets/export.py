@@ -21,7 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from locales import N_, Translator
 from locales.collation import sort_key
@@ -34,9 +34,8 @@ from models.figures import (
     progress_by_unit,
 )
 from models.labels import CYCLE_LABELS, STATUS_LABELS, UNIT_KIND_LABELS
-from models.provinces import province_named_by
-from models.tables import Unit
 from reminders.planning import period_of
+from reminders.province import province_name
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TITLE_ROWS = 4  # title, cut-off, exported by, a blank line; the header follows
@@ -152,15 +151,6 @@ SUMMARY_COLUMNS: tuple[tuple[str, int], ...] = (
 def as_text(value: str) -> str:
     """A value for CSV that a spreadsheet will not run as a formula."""
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
-def province_name(session: Session, _: Translator) -> str:
-    """The province the units belong to ("the whole country" when they span several)."""
-    codes = {c for c in session.exec(select(Unit.province_code).distinct()).all() if c}
-    if len(codes) > 1:
-        return _("the whole country")
-    province = province_named_by(next(iter(codes))) if codes else None
-    return province.name if province else ""
 
 
 # ---- the workbook --------------------------------------------------------------------------
