@@ -214,6 +214,7 @@ def prepare(url: str, *, reports_per_assignment: int = 13, province: str | None 
     if not filled:
         print(f"generating the national data set in {engine.url.render_as_string()}", flush=True)
         generate(engine, reports_per_assignment=reports_per_assignment, province=province)
+    migrate(engine)  # a data set made by an older version gets the newer indexes
     connect_officers(engine)
     return engine
 

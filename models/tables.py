@@ -135,6 +135,23 @@ class Report(SQLModel, table=True):
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
     )
 
+    # The digest lists the newest blockers and proposals; few reports carry one, so an index of
+    # only those finds ten at once instead of walking a week of reports that have none.
+    __table_args__ = (
+        sa.Index(
+            "ix_report_blockers_created_at",
+            "created_at",
+            sqlite_where=sa.text("blockers IS NOT NULL"),
+            postgresql_where=sa.text("blockers IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_report_proposals_created_at",
+            "created_at",
+            sqlite_where=sa.text("proposals IS NOT NULL"),
+            postgresql_where=sa.text("proposals IS NOT NULL"),
+        ),
+    )
+
 
 class Evidence(SQLModel, table=True):
     """A photo or document attached to a report; held against a conversation until confirmed."""
