@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +143,21 @@ class Fault:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class StrictLimits:
+    """Telegram's published sending limits, enforced to the letter: a message that would make
+    any sliding window hold more is answered 429 (and not counted)."""
+
+    per_chat_interval: float = 1.0
+    group_per_minute: int = 20
+    global_per_second: int = 30
+
+
+SENDING_METHODS = frozenset(
+    ("sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup")
+)
+
+
 @dataclass
 class FakeTelegram(WaitsForTexts):
     token: str
@@ -151,6 +168,7 @@ class FakeTelegram(WaitsForTexts):
     files: dict[str, bytes] = field(default_factory=dict)
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     blocked_chats: set[int] = field(default_factory=set)
+    strict: StrictLimits | None = None  # None: every message is accepted at once
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -162,6 +180,8 @@ class FakeTelegram(WaitsForTexts):
         self._lock = threading.Lock()
         self._server = LoopbackServer(self._routes)
         self._new_update = asyncio.Event()
+        self._accepted: deque[float] = deque()  # arrival times, the last second (strict mode)
+        self._accepted_in_chat: defaultdict[str, deque[float]] = defaultdict(deque)
 
     # ---- life ------------------------------------------------------------------------------
 
@@ -268,6 +288,19 @@ class FakeTelegram(WaitsForTexts):
                 },
                 status=400,
             )
+        if self.strict is not None and method in SENDING_METHODS:
+            retry_after = self._over_limit(self.strict, str(params["chat_id"]), call.at)
+            if retry_after:
+                call.status = 429
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {retry_after}",
+                        "parameters": {"retry_after": retry_after},
+                    },
+                    status=429,
+                )
         fault = self._take_fault(method)
         if fault is not None:
             response = await self._fault(fault, params)
@@ -306,6 +339,30 @@ class FakeTelegram(WaitsForTexts):
         elif request.can_read_body:
             params.update(dict(await request.post()))
         return params, files
+
+    def _over_limit(self, limits: StrictLimits, chat_id: str, now: float) -> int:
+        """0 and the message counted if it fits every window; else the seconds to wait."""
+        group = chat_id.startswith("-")
+        with self._lock:
+            everyone, chat = self._accepted, self._accepted_in_chat[chat_id]
+            while everyone and everyone[0] <= now - 1.0:
+                everyone.popleft()
+            while chat and chat[0] <= now - 60.0:
+                chat.popleft()
+            if (
+                len(everyone) >= limits.global_per_second
+                or (chat and chat[-1] > now - limits.per_chat_interval)
+                or (group and len(chat) >= limits.group_per_minute)
+            ):
+                waited = everyone[0] + 1.0 if len(everyone) >= limits.global_per_second else now
+                if chat:
+                    waited = max(waited, chat[-1] + limits.per_chat_interval)
+                if group and len(chat) >= limits.group_per_minute:
+                    waited = max(waited, chat[-limits.group_per_minute] + 60.0)
+                return max(1, math.ceil(waited - now))
+            everyone.append(now)
+            chat.append(now)
+            return 0
 
     def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
