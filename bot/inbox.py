@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ class Inbox:
         *,
         channel: str,
         open_session: SessionFactory,
-        process: Callable[[Payload], Awaitable[None]],
+        process: Callable[[Payload], Awaitable[bool]],
         chat_of: Callable[[Payload], str],
         batch: int = 100,
         idle_check: float = 5.0,
@@ -59,19 +59,25 @@ class Inbox:
 
     async def put(self, delivery_id: str, payload: Payload) -> bool:
         """Store one update (False if it is a resend) and wake the worker."""
-        stored = await asyncio.to_thread(self._store, delivery_id, payload)
+        [stored] = await self.put_many([(delivery_id, payload)])
+        return stored
+
+    async def put_many(self, updates: Sequence[tuple[str, Payload]]) -> list[bool]:
+        """Store a batch of updates in one transaction (each False if it is a resend) and
+        wake the worker."""
+        stored = await asyncio.to_thread(self._store, updates)
         self._wake.set()
         return stored
 
-    def _store(self, delivery_id: str, payload: Payload) -> bool:
+    def _store(self, updates: Sequence[tuple[str, Payload]]) -> list[bool]:
+        at = datetime.now(UTC)
         with transaction(self.open_session) as session:
-            return store_inbox(
-                session,
-                channel=self.channel,
-                delivery_id=delivery_id,
-                payload=payload,
-                at=datetime.now(UTC),
-            )
+            return [
+                store_inbox(
+                    session, channel=self.channel, delivery_id=delivery_id, payload=payload, at=at
+                )
+                for delivery_id, payload in updates
+            ]
 
     async def run(self) -> None:
         """Handle stored updates until cancelled, starting with those a crash left behind."""
@@ -125,7 +131,10 @@ class Inbox:
         async with self._chat_locks[self.chat_of(payload)]:
             error: str | None = None
             try:
-                await self.process(payload)
+                if await self.process(payload):
+                    # Marked handled in the handlers' own transaction, with the change.
+                    self._in_flight.discard(delivery_id)
+                    return
             except asyncio.CancelledError:
                 raise
             except OperationalError as problem:

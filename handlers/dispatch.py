@@ -34,7 +34,7 @@ from models.conversations import end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
-from models.queue import queue_replies, record_delivery
+from models.queue import QueuedReply, mark_inbox_handled, queue_replies, record_delivery
 from models.tables import Conversation, Officer, Unit
 
 CONVERSATION_TTL = timedelta(days=7)
@@ -78,10 +78,11 @@ def handle(
 
 def handle_queued(
     inbound: Inbound, *, open_session: SessionFactory, config: HandlerConfig
-) -> list[int]:
+) -> list[QueuedReply]:
     """Handle one delivery and store its replies as outbox rows in the same transaction: a
-    crash after the change is committed delays the answer, never loses it. Returns the rows,
-    which this process holds for a while to send them at once."""
+    crash after the change is committed delays the answer, never loses it. The inbox row of
+    the update (if it came through the inbox) is marked handled in that transaction too.
+    Returns the replies, which this process holds for a while to send them at once."""
     with transaction(open_session) as session:
         if not record_delivery(
             session,
@@ -91,6 +92,12 @@ def handle_queued(
         ):
             return []
         replies = route(_context(session, inbound, config))
+        mark_inbox_handled(
+            session,
+            channel=inbound.channel,
+            delivery_id=inbound.delivery_id,
+            at=datetime.now(UTC),
+        )
         return queue_replies(
             session,
             channel=inbound.channel,

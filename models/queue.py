@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -173,6 +174,19 @@ def enqueue(
     )
 
 
+@dataclass(frozen=True)
+class QueuedReply:
+    """A reply written to the outbox with the change it reports; its writer holds the row and
+    sends it at once, with no need to read it back."""
+
+    outbox_id: int
+    key: str
+    channel: str
+    chat_id: str
+    reply: Reply
+    answers_message: str | None
+
+
 def queue_replies(
     session: Session,
     *,
@@ -183,7 +197,7 @@ def queue_replies(
     answers_message: str | None,
     now: datetime,
     held_for: timedelta,
-) -> list[int]:
+) -> list[QueuedReply]:
     """The replies to one update as outbox rows, in the transaction of the change they report;
     this process holds them for `held_for` to send them at once, then any sender may."""
     payloads = [
@@ -211,7 +225,11 @@ def queue_replies(
     found = dict(
         session.exec(select(Outbox.key, Outbox.id).where(col(Outbox.key).in_(keys))).all()
     )
-    return [row_id for key in keys if (row_id := found.get(key)) is not None]
+    return [
+        QueuedReply(row_id, key, channel, chat_id, payload.reply, payload.answers_message)
+        for key, payload in zip(keys, payloads, strict=True)
+        if (row_id := found.get(key)) is not None
+    ]
 
 
 def outbox_row(session: Session, *, payload: OutboxPayload, channel: str, chat_id: str) -> Outbox:

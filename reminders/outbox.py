@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -33,6 +33,7 @@ from models.messages import (
 )
 from models.queue import (
     OutboxKind,
+    QueuedReply,
     ReplyPayload,
     claim_due_outbox,
     drop_stale_outbox,
@@ -76,13 +77,16 @@ class SendResult:
 
 
 @dataclass(frozen=True)
-class Starting:
-    """A row marked `sending`, and what to send."""
+class Delivery:
+    """One outbox row this sender has started, and what to send."""
 
-    row: Outbox
-    reply: Reply | None
+    outbox_id: int
+    key: str
+    channel: str
+    chat_id: str
+    reply: Reply
     answers_message: str | None
-    attempt: int  # the row's attempts when this sender started it
+    attempt: int  # the row's attempts when this sender started it (its mark)
 
 
 class TakenOver(Exception):
@@ -127,11 +131,23 @@ class OutboxSender:
             claimed = await asyncio.to_thread(self._claim, now, only)
         return result
 
-    async def send_rows(self, outbox_ids: list[int]) -> SendResult:
-        """Send rows this process wrote and holds (the replies to an update), in order."""
+    async def send_rows(self, replies: Sequence[QueuedReply]) -> SendResult:
+        """Send rows this process wrote and holds (the replies to an update), in order. Their
+        content is known, so nothing is read back: the row is taken and marked `sending` in
+        one statement right before the first request leaves, as any row is."""
         result = SendResult()
-        for outbox_id in outbox_ids:
-            await self._send_one(outbox_id, datetime.now(UTC), result)
+        for queued in replies:
+            now = datetime.now(UTC)
+            delivery = Delivery(
+                outbox_id=queued.outbox_id,
+                key=queued.key,
+                channel=queued.channel,
+                chat_id=queued.chat_id,
+                reply=queued.reply,
+                answers_message=queued.answers_message,
+                attempt=1,
+            )
+            await self._deliver(delivery, now, result, fresh=True)
         return result
 
     def _prepare_and_claim(
@@ -157,40 +173,54 @@ class OutboxSender:
             )
             return [row.id for row in rows if row.id is not None]
 
-    def _start(self, outbox_id: int, now: datetime) -> Starting | None:
+    def _start(self, outbox_id: int, now: datetime) -> Delivery | None:
         """Render the row and hold it for this sender, in one committed transaction; None if
-        it is no longer waiting (another sender took it after this one's hold ran out)."""
+        there is nothing left to say (then it is dropped). `TakenOver` if it is no longer
+        waiting (another sender took it after this one's hold ran out)."""
         with transaction(self.open_session) as session:
             row = session.get(Outbox, outbox_id)
             assert row is not None
             if row.state != OutboxState.PENDING:
-                return None
+                raise TakenOver(outbox_id)
             reply = self.render(session, row, now)
             row.attempts += 1  # also this sender's mark: another taking the row over bumps it
             if reply is None:
                 row.state, row.last_error = OutboxState.DROPPED, "nothing left to say"
             session.add(row)
+            if reply is None:
+                return None
             payload = payload_of(row)
             answers = payload.answers_message if isinstance(payload, ReplyPayload) else None
-            return Starting(row=row, reply=reply, answers_message=answers, attempt=row.attempts)
+            return Delivery(
+                outbox_id=outbox_id,
+                key=row.key,
+                channel=row.channel,
+                chat_id=row.chat_id,
+                reply=reply,
+                answers_message=answers,
+                attempt=row.attempts,
+            )
 
-    def _mark_sending(self, outbox_id: int, attempt: int, now: datetime) -> None:
+    def _mark_sending(self, delivery: Delivery, now: datetime, *, fresh: bool) -> None:
         """The first request is about to leave: from now on the message may arrive, so a
         crash leaves it `sending` (then unknown), never to be sent twice. `TakenOver` if
-        another sender started it meanwhile."""
+        another sender started it meanwhile. `fresh`: a row this process just wrote and holds,
+        not started yet (no attempts): it is started here too."""
         with transaction(self.open_session) as session:
+            started = sa.update(Outbox).where(
+                col(Outbox.id) == delivery.outbox_id, col(Outbox.state) == OutboxState.PENDING
+            )
+            if fresh:
+                started = started.where(col(Outbox.attempts) == 0).values(attempts=1)
+            else:
+                started = started.where(col(Outbox.attempts) == delivery.attempt)
             still_ours = session.execute(
-                sa.update(Outbox)
-                .where(
-                    col(Outbox.id) == outbox_id,
-                    col(Outbox.state) == OutboxState.PENDING,
-                    col(Outbox.attempts) == attempt,
-                )
-                .values(state=OutboxState.SENDING, claimed_until=now + self.lease)
-                .returning(col(Outbox.id))
+                started.values(
+                    state=OutboxState.SENDING, claimed_until=now + self.lease
+                ).returning(col(Outbox.id))
             ).first()
         if still_ours is None:
-            raise TakenOver(outbox_id)
+            raise TakenOver(delivery.outbox_id)
 
     def _finish(
         self,
@@ -201,48 +231,49 @@ class OutboxSender:
         error: str | None = None,
         retry_at: datetime | None = None,
     ) -> None:
+        values: dict[str, object] = {"state": state, "last_error": error[:500] if error else None}
+        if state == OutboxState.SENT:
+            values["sent_at"] = now
+        if retry_at is not None:
+            values |= {"due_at": retry_at, "claimed_until": None}
         with transaction(self.open_session) as session:
-            row = session.get(Outbox, outbox_id)
-            assert row is not None
-            row.state = state
-            row.last_error = error[:500] if error else None
-            if state == OutboxState.SENT:
-                row.sent_at = now
-            if retry_at is not None:
-                row.due_at, row.claimed_until = retry_at, None
-            session.add(row)
+            session.execute(sa.update(Outbox).where(col(Outbox.id) == outbox_id).values(values))
 
     async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
-        starting = await asyncio.to_thread(self._start, outbox_id, now)
-        if starting is None:
+        try:
+            delivery = await asyncio.to_thread(self._start, outbox_id, now)
+        except TakenOver:
             return
-        row, reply = starting.row, starting.reply
-        if reply is None:
+        if delivery is None:
             result.dropped += 1
             return
+        await self._deliver(delivery, now, result, fresh=False)
+
+    async def _deliver(
+        self, delivery: Delivery, now: datetime, result: SendResult, *, fresh: bool
+    ) -> None:
+        outbox_id = delivery.outbox_id
         try:
             await self.sender.send(
-                channel=row.channel,
-                chat_id=row.chat_id,
-                reply=reply,
-                answers_message=starting.answers_message,
-                leaving=lambda: asyncio.to_thread(
-                    self._mark_sending, outbox_id, starting.attempt, now
-                ),
+                channel=delivery.channel,
+                chat_id=delivery.chat_id,
+                reply=delivery.reply,
+                answers_message=delivery.answers_message,
+                leaving=lambda: asyncio.to_thread(self._mark_sending, delivery, now, fresh=fresh),
             )
         except TakenOver:
-            log.info("%s was taken over by another sender", row.key)
+            log.info("%s was taken over by another sender", delivery.key)
         except QuotaExceeded as error:
             await asyncio.to_thread(self._tell_of_quota, error, now)
-            await self._retry_later(row, error, now, result)
+            await self._retry_later(delivery, error, now, result)
         except TemporaryFailure as error:
-            await self._retry_later(row, error, now, result)
+            await self._retry_later(delivery, error, now, result)
         except PermanentFailure as error:
             await asyncio.to_thread(
                 self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
             )
             result.failed += 1
-            log.warning("%s cannot be delivered: %s", row.key, error)
+            log.warning("%s cannot be delivered: %s", delivery.key, error)
         except OutcomeUnknown as error:
             await asyncio.to_thread(
                 self._finish, outbox_id, OutboxState.UNKNOWN, now=now, error=str(error)
@@ -253,24 +284,24 @@ class OutboxSender:
             result.sent += 1
 
     async def _retry_later(
-        self, row: Outbox, error: TemporaryFailure, now: datetime, result: SendResult
+        self, delivery: Delivery, error: TemporaryFailure, now: datetime, result: SendResult
     ) -> None:
-        assert row.id is not None
-        if row.attempts >= self.max_attempts:
+        attempts, key = delivery.attempt, delivery.key
+        if attempts >= self.max_attempts:
             await asyncio.to_thread(
-                self._finish, row.id, OutboxState.FAILED, now=now, error=str(error)
+                self._finish, delivery.outbox_id, OutboxState.FAILED, now=now, error=str(error)
             )
             result.failed += 1
-            log.error("%s failed %d times; giving up: %s", row.key, row.attempts, error)
+            log.error("%s failed %d times; giving up: %s", key, attempts, error)
             return
         await asyncio.to_thread(
             self._finish,
-            row.id,
+            delivery.outbox_id,
             OutboxState.PENDING,
             now=now,
             error=str(error),
             retry_at=now
-            + retry_delay(row.attempts, reply=row.key.startswith(f"{OutboxKind.REPLY.value}:")),
+            + retry_delay(attempts, reply=key.startswith(f"{OutboxKind.REPLY.value}:")),
         )
         result.retried += 1
 

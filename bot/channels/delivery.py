@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import Protocol
 
 from models.messages import PermanentFailure, Reply
+from models.queue import QueuedReply
 
 FirstRequest = Callable[[], Awaitable[None]]
 
@@ -35,7 +36,7 @@ class NoticeChannel(Protocol):
 class QueuedReplies(Protocol):
     """Sends the outbox rows a channel just wrote (the replies to an update), in order."""
 
-    async def send_rows(self, outbox_ids: list[int]) -> object: ...
+    async def send_rows(self, replies: Sequence[QueuedReply]) -> object: ...
 
 
 class ChannelSender:

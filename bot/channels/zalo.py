@@ -247,14 +247,15 @@ class ZaloChannel:
 
     # ---- inbound ----------------------------------------------------------------------------
 
-    async def process(self, payload: dict[str, Any]) -> None:
-        """Handle one stored update (the inbox calls this)."""
+    async def process(self, payload: dict[str, Any]) -> bool:
+        """Handle one stored update (the inbox calls this); True if the handlers marked it
+        handled in their own transaction."""
         update = parse_update(payload)
         if update is None:
             raise UnreadableUpdate("not a Zalo update")
         message = update.message
         if message.sender.is_bot:
-            return
+            return False
         chat_id = message.chat.id
         text = message.text or message.caption or ""
         group = message.chat.chat_type.upper() == "GROUP"
@@ -294,6 +295,7 @@ class ZaloChannel:
             )
         if queued:
             await self.replies.send_rows(queued)
+        return True
 
     @asynccontextmanager
     async def _typing(self, chat_id: str) -> AsyncIterator[None]:

@@ -1,0 +1,275 @@
+"""The chat path: CPU per handled Telegram update, throughput and idle memory of the real
+`python -m bot run`, beside a bare aiogram bot (benchmarks/bare_aiogram_bot.py) on the same fake
+Bot API.
+
+    python benchmarks/chat_path.py --database-url sqlite:////tmp/hcm.db
+    python benchmarks/chat_path.py --database-url postgresql+psycopg://…/bench_hcm
+
+The data set is one province (Hồ Chí Minh: 168 units, 16,800 assignments, ~210,000 reports),
+generated on first use by benchmarks/national_data.py; the reports the officers send here are
+added to it. USERS officers of as many units talk at once, in lockstep: each sends the next
+step when the previous answer has arrived. Two workloads: the guided report (/baocao, the task,
+the status, the percentage, a line of results, no blockers, no proposals, no evidence, save:
+nine updates) and the quick report (`/baocao CODE 60% …`, one update). The bare bot receives
+the same number of messages and button presses and answers each with one message or edit.
+The per-chat pacing of one message a second is lowered and the overall one raised for both,
+since the bare bot has none: what is measured is the work per update.
+
+Printed: idle memory (VmRSS after start and three quiet seconds), CPU time (user + system) per
+update, updates per second, and the ratios to the bare bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.national_data import prepare  # noqa: E402
+from tests.fake_telegram import FakeTelegram, button_update, text_update  # noqa: E402
+from tests.telegram_harness import TOKEN, BotProcess  # noqa: E402
+
+USERS = 40
+GUIDED_ROUNDS = 2
+QUICK_ROUNDS = 5
+TICKS = os.sysconf("SC_CLK_TCK")
+
+# (what the officer does, what to press or type, a part of the answer that ends the step)
+GUIDED = [
+    ("text", "/baocao", "Bạn báo cáo nhiệm vụ nào"),
+    ("task", "", "Tình trạng hiện nay"),
+    ("button", "Đang thực hiện", "bao nhiêu phần trăm"),
+    ("text", "60", "Đã thực hiện được những gì"),
+    ("text", "Đã trình dự thảo kế hoạch thực hiện", "Có khó khăn"),
+    ("button", "Không có vướng mắc", "kiến nghị"),
+    ("button", "Không có kiến nghị", "minh chứng"),
+    ("button", "Không có minh chứng", "kiểm tra lại báo cáo"),
+    ("button", "Lưu", "Đã lưu"),
+]
+
+
+class Answers:
+    """Every text each chat has been sent (or edited into), read from the fake's calls as they
+    come, so waiting costs little of the CPU the bots share with this process."""
+
+    def __init__(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+        self.read = 0
+        self.texts: dict[int, list[str]] = {}
+
+    def refresh(self) -> None:
+        with self.fake._lock:
+            new = self.fake.calls[self.read :]
+        finished = 0
+        for call in new:
+            if call.status == 0 and call.method != "getUpdates":
+                break  # not answered yet: read again next time (a long poll may wait long)
+            finished += 1
+            if call.status == 200 and call.method in ("sendMessage", "editMessageText"):
+                chat = int(call.params["chat_id"])
+                self.texts.setdefault(chat, []).append(str(call.params["text"]))
+        self.read += finished
+
+    def count(self, chat: int) -> int:
+        return len(self.texts.get(chat, []))
+
+    def wait(self, done: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.refresh()
+            if done():
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer: {what}")
+            time.sleep(0.002)
+
+
+@dataclass
+class Measure:
+    idle_rss_mb: float
+    updates: int
+    cpu_seconds: float
+    wall_seconds: float
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        return 1000 * self.cpu_seconds / self.updates
+
+    @property
+    def per_second(self) -> float:
+        return self.updates / self.wall_seconds
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+@dataclass(frozen=True)
+class Officer:
+    user_id: int  # on Telegram
+    assignment_id: int  # an open task of the unit without an indicator: nine steps to report
+    code: str  # its task's code
+
+
+def officers(url: str) -> list[Officer]:
+    """USERS officers of different units, each with a task to report on."""
+    chosen = (
+        "SELECT CAST(a.external_id AS BIGINT) AS user_id, MIN(s.id) AS assignment_id "
+        "FROM officer o JOIN channelaccount a ON a.officer_id = o.id AND a.channel = 'telegram' "
+        "JOIN assignment s ON s.unit_id = o.unit_id JOIN task t ON t.id = s.task_id "
+        "WHERE o.role = 'officer' AND t.indicator IS NULL AND s.status != 'done' "
+        "GROUP BY a.external_id ORDER BY 1 LIMIT :n"
+    )
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                f"SELECT c.user_id, c.assignment_id, t.code FROM ({chosen}) c "
+                "JOIN assignment s ON s.id = c.assignment_id JOIN task t ON t.id = s.task_id "
+                "ORDER BY 1"
+            ),
+            {"n": USERS},
+        ).all()
+    engine.dispose()
+    return [Officer(int(user), int(assignment), str(code)) for user, assignment, code in rows]
+
+
+def drive(fake: FakeTelegram, pid: int, users: list[Officer], *, bare: bool) -> Measure:
+    answers = Answers(fake)
+    time.sleep(3)  # quiet: what the process holds when nobody writes
+    idle = rss_mb(pid)
+    updates = 0
+    cpu_before, started = cpu_seconds(pid), time.monotonic()
+
+    def step(action: str, value: str, expect: str) -> None:
+        nonlocal updates
+        answers.refresh()
+        seen = {o.user_id: answers.count(o.user_id) for o in users}
+        for officer in users:
+            user = officer.user_id
+            if action == "text":
+                fake.push(text_update(user, value.replace("CODE", officer.code)))
+            elif bare:
+                fake.push(button_update(fake, user, ""))
+            elif action == "task":  # the button of this task (it may be on a later page)
+                fake.push(button_update(fake, user, "", data=f"rep:{officer.assignment_id}"))
+            else:
+                fake.push(button_update(fake, user, value))
+        updates += len(users)
+
+        def waiting() -> list[int]:
+            return [
+                o.user_id
+                for o in users
+                if not (texts := answers.texts.get(o.user_id, [])[seen[o.user_id] :])
+                or (not bare and not any(expect in t for t in texts))
+            ]
+
+        try:
+            answers.wait(lambda: not waiting(), f"{value or action} -> {expect}")
+        except TimeoutError:
+            late = waiting()
+            last = answers.texts.get(late[0], [])[-2:]
+            raise TimeoutError(
+                f"{len(late)} still wait for {expect!r}; {late[0]}: {last}"
+            ) from None
+
+    for _ in range(GUIDED_ROUNDS):
+        for action, value, expect in GUIDED:
+            step(action, value, expect)
+    for round_ in range(QUICK_ROUNDS):
+        step("text", f"/baocao CODE {50 + round_}% Đã hoàn thành bước {round_ + 1}", "Đã lưu")
+    return Measure(
+        idle_rss_mb=idle,
+        updates=updates,
+        cpu_seconds=cpu_seconds(pid) - cpu_before,
+        wall_seconds=time.monotonic() - started,
+    )
+
+
+def run_project(url: str, users: list[Officer], folder: Path) -> Measure:
+    fake = FakeTelegram(token=TOKEN).start()
+    engine = sa.create_engine(url)
+    bot = BotProcess(
+        engine=engine,
+        fake=fake,
+        workdir=folder,
+        telegram_per_chat_interval="0",
+        telegram_global_per_second="100000",
+        telegram_polling_timeout="1",
+    ).start()
+    try:
+        bot.wait_ready()
+        assert bot.process is not None
+        return drive(fake, bot.process.pid, users, bare=False)
+    finally:
+        bot.stop()
+        fake.stop()
+        engine.dispose()
+
+
+def run_bare(users: list[Officer]) -> Measure:
+    fake = FakeTelegram(token=TOKEN).start()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "bare_aiogram_bot.py")],
+        env={**os.environ, "BARE_TOKEN": TOKEN, "BARE_API_BASE": fake.base},
+    )
+    try:
+        fake.wait_for(lambda: bool(fake.sent("getUpdates")), what="bare bot start", timeout=60)
+        return drive(fake, process.pid, users, bare=True)
+    finally:
+        process.terminate()
+        process.wait(20)
+        fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--province", default="Hồ Chí Minh")
+    arguments = parser.parse_args()
+    engine = prepare(arguments.database_url, province=arguments.province)
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    users = officers(url)
+    with tempfile.TemporaryDirectory() as folder:
+        project = run_project(url, users, Path(folder))
+    bare = run_bare(users)
+    print(
+        f"{sa.make_url(url).get_backend_name()}: {len(users)} officers at once, "
+        f"{project.updates} updates"
+    )
+    print(f"{'':24} {'idle MB':>8} {'CPU ms/update':>14} {'updates/s':>10}")
+    for name, measure in (("python -m bot run", project), ("bare aiogram bot", bare)):
+        print(
+            f"{name:24} {measure.idle_rss_mb:8.0f} {measure.cpu_ms_per_update:14.2f}"
+            f" {measure.per_second:10.0f}"
+        )
+    print(
+        f"{'ratio (project / bare)':24} {project.idle_rss_mb / bare.idle_rss_mb:8.2f}"
+        f" {project.cpu_ms_per_update / bare.cpu_ms_per_update:14.2f}"
+        f" {project.per_second / bare.per_second:10.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
