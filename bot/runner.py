@@ -14,22 +14,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
 
 from bot.app import App, configure
 from bot.channels.delivery import ChannelSender, NoticeChannel
 from bot.channels.rate_limit import RateLimiter
 from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError, require_telegram_token, require_zalo_token
-from bot.web import (
-    TELEGRAM_PATH,
-    ZALO_PATH,
-    build_web_app,
-    public_media,
-    telegram_webhook,
-    zalo_webhook,
-)
 from locales import N_
 from models.accounts import remember_messenger
 from models.db import transaction
@@ -41,6 +31,8 @@ from reminders.scheduler import ReminderService, build_scheduler
 
 if TYPE_CHECKING:
     from aiogram import Bot
+    from starlette.middleware import Middleware
+    from starlette.routing import BaseRoute
 
     from bot.web.board import BoardSite
 
@@ -218,6 +210,8 @@ def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook:
         if not webhook:
             await bot.delete_webhook(drop_pending_updates=False)
         elif settings.public_base_url:
+            from bot.web.webhooks import TELEGRAM_PATH
+
             await bot.set_webhook(
                 url=settings.public_base_url.rstrip("/") + TELEGRAM_PATH,
                 secret_token=webhook_secret(settings),
@@ -227,6 +221,8 @@ def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook:
     running.startups.append(start)
     running.closers.append(bot.session.close)
     if webhook:
+        from bot.web.webhooks import telegram_webhook  # Starlette: only a process that serves
+
         running.routes.append(telegram_webhook(inbox, webhook_secret(settings)))
     else:
         running.pollers.append(
@@ -278,6 +274,8 @@ def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: boo
                 "and, for units, to their leads in private"
             )
         if webhook and settings.public_base_url:
+            from bot.web.webhooks import ZALO_PATH
+
             await client.call(
                 "setWebhook",
                 {
@@ -295,6 +293,8 @@ def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: boo
     running.startups.append(start)
     running.closers.append(client.close)
     if webhook:
+        from bot.web.webhooks import zalo_webhook
+
         running.routes.append(zalo_webhook(inbox, zalo_webhook_secret(settings)))
     else:
         running.pollers.append(
@@ -319,13 +319,19 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int, web: bool = 
     if settings.zalo_token is not None:
         _with_zalo(app, running, outbox, webhook=webhook)
     if settings.public_base_url:
+        from bot.web.webhooks import public_media
+
         running.routes.append(public_media(app.open_session))
     if settings.web_enabled if settings.web_enabled is not None else (webhook or web):
         _with_board(app, running, base_url=web_base_url(settings, host=host, port=port))
 
     workers = [asyncio.create_task(inbox.run()) for inbox in running.inboxes]
     service = reminder_service(app, outbox)
-    scheduler = build_scheduler(service, schedule=app.config.schedule, zone=settings.zone)
+    scheduler = (
+        build_scheduler(service, schedule=app.config.schedule, zone=settings.zone)
+        if settings.scheduler_enabled
+        else None
+    )
     stop = asyncio.Event()
     workers.append(asyncio.create_task(send_waiting_replies(outbox, stop)))
     loop = asyncio.get_running_loop()
@@ -336,12 +342,12 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int, web: bool = 
     try:
         for start in running.startups:
             await start()
-        if settings.scheduler_enabled:
+        if scheduler is not None:
             scheduler.start()
         await _serve_until(stop, running, host=host, port=port)
     finally:
         stop.set()
-        if scheduler.running:
+        if scheduler is not None and scheduler.running:
             # No new job starts; the one running finishes (a job cancelled halfway would be
             # logged as failed), then the scheduler goes.
             scheduler.pause()
@@ -376,6 +382,8 @@ async def _serve_until(stop: asyncio.Event, running: Running, *, host: str, port
     pollers = [asyncio.create_task(poller(stop)) for poller in running.pollers]
     if running.routes:
         import uvicorn  # only a process that serves HTTP loads the server
+
+        from bot.web import build_web_app
 
         server = uvicorn.Server(
             uvicorn.Config(

@@ -33,9 +33,10 @@ from models.assignments import (
     AssignmentView,
     ReportValues,
     assignment_of_unit,
+    has_assignments,
     is_superseded,
     record_report,
-    unit_assignments,
+    unit_assignment_page,
 )
 from models.conversations import end_conversation
 from models.enums import REPORTABLE_STATUSES, Status
@@ -91,10 +92,10 @@ def _navigation(state: ReportState, *, skip_label: str | None = None) -> list[Ch
 def ask_task(state: ReportState) -> Reply:
     """Which task? A page of the unit's open assignments (all of them once everything is done)."""
     ctx, _ = state.ctx, state.ctx.t
-    every = unit_assignments(ctx.session, unit_id=ctx.unit_id, today=ctx.today)
-    views = [v for v in every if v.assignment.status != Status.DONE] or every
     start = state.draft.page * TASKS_PER_PAGE
-    page = views[start : start + TASKS_PER_PAGE]
+    page, count = unit_assignment_page(
+        ctx.session, unit_id=ctx.unit_id, today=ctx.today, offset=start, limit=TASKS_PER_PAGE
+    )
     choices = [
         _choice(
             state,
@@ -103,13 +104,13 @@ def ask_task(state: ReportState) -> Reply:
         )
         for v in page
     ]
-    if start + TASKS_PER_PAGE < len(views):
+    if start + TASKS_PER_PAGE < count:
         choices.append(_choice(state, _("More tasks ▶"), f"p{state.draft.page + 1}"))
     elif state.draft.page > 0:
         choices.append(_choice(state, _("◀ First tasks"), "p0"))
     text = _(
         "Which task are you reporting on? Pick one, or type its code (e.g. {code}).",
-        code=views[0].task.code if views else "NV-01",
+        code=page[0].task.code if page else "NV-01",
     )
     return ctx.reply(text, [*choices, *_navigation(state)], may_edit=True)
 
@@ -559,7 +560,7 @@ def begin(
 ) -> list[Reply]:
     """Start a guided report (replacing any unfinished one), at the task or at its status;
     a correction starts at the summary of the report it corrects."""
-    if view is None and not unit_assignments(ctx.session, unit_id=ctx.unit_id, today=ctx.today):
+    if view is None and not has_assignments(ctx.session, unit_id=ctx.unit_id):
         return [ctx.reply(ctx.t("{unit} has no tasks assigned yet.", unit=ctx.unit_name))]
     draft = Draft()
     first = REPORT.step("task")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.tables import ChannelAccount, MessengerAccount
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def account_for(
@@ -35,7 +37,9 @@ def account_for(
         )
     elif display_name:
         account.display_name = display_name
-    account.last_seen_at = at
+    # To the minute: a conversation's every step need not rewrite the account.
+    if account.last_seen_at is None or abs(at - account.last_seen_at) >= LAST_SEEN_RESOLUTION:
+        account.last_seen_at = at
     account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
     session.add(account)
     session.flush()

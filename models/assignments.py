@@ -40,6 +40,47 @@ def unit_assignments(session: Session, *, unit_id: int, today: date) -> list[Ass
     return sorted(views, key=lambda v: v.effective_status(today) != Status.OVERDUE)
 
 
+def _overdue_first(today: date) -> Any:
+    return sa.case(
+        (sa.and_(col(Assignment.status) != Status.DONE, col(Task.deadline) < today), 0), else_=1
+    )
+
+
+def unit_assignment_page(
+    session: Session, *, unit_id: int, today: date, offset: int, limit: int
+) -> tuple[list[AssignmentView], int]:
+    """One page of a unit's open assignments (all of them once every one is done), in the
+    order of `unit_assignments`, and how many there are in all; only the page is loaded."""
+    total, still_open = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((col(Assignment.status) != Status.DONE, 1), else_=0)), 0
+            ),
+        ).where(col(Assignment.unit_id) == unit_id)
+    ).one()
+    query = (
+        select(Assignment, Task)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(Assignment.unit_id == unit_id)
+    )
+    if still_open:
+        query = query.where(col(Assignment.status) != Status.DONE)
+    rows = session.exec(
+        query.order_by(_overdue_first(today), col(Task.deadline), col(Task.code))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [AssignmentView(assignment=a, task=t) for a, t in rows], int(still_open or total)
+
+
+def has_assignments(session: Session, *, unit_id: int) -> bool:
+    return (
+        session.exec(select(Assignment.id).where(Assignment.unit_id == unit_id).limit(1)).first()
+        is not None
+    )
+
+
 def _compact(code: Any) -> Any:
     """A task code without its separators, in SQL: "NV-05" and "nv05" compare equal."""
     for separator in CODE_SEPARATORS:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from alembic import command
-from alembic.config import Config
+import sqlalchemy as sa
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -138,12 +141,47 @@ def transaction(open_session: SessionFactory) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+_REVISION = re.compile(r"^revision: str = '([^']+)'", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision: str \| None = '([^']+)'", re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest migration's id, read from the migration files; None if they do not say it
+    plainly (then alembic decides)."""
+    revisions: set[str] = set()
+    replaced: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if (revision := _REVISION.search(text)) is None:
+            return None
+        revisions.add(revision.group(1))
+        replaced.update(_DOWN_REVISION.findall(text))
+    heads = revisions - replaced
+    return heads.pop() if len(heads) == 1 else None
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at; None for an empty database."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
+    """Create or upgrade the schema to the newest migration. Alembic is loaded only when
+    there is something to do: every start of the bot would otherwise carry it (~8 MB)."""
+    head = head_revision()
+    if head is not None and schema_revision(engine) == head:
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")

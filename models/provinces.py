@@ -13,18 +13,22 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
-from vietnam_provinces import Province, VietNamDivisionType, Ward
 
 from models.enums import UnitKind
 from models.tables import Unit
 
+if TYPE_CHECKING:
+    from vietnam_provinces import Province, Ward
+
+# The official list (vietnam_provinces) and rapidfuzz are imported where they are used: the bot
+# answering chats needs neither, and they cost its every process a few megabytes.
 _KIND_OF_DIVISION = {
-    VietNamDivisionType.XA: UnitKind.COMMUNE,
-    VietNamDivisionType.PHUONG: UnitKind.WARD,
-    VietNamDivisionType.DAC_KHU: UnitKind.SPECIAL_ZONE,
+    "XA": UnitKind.COMMUNE,
+    "PHUONG": UnitKind.WARD,
+    "DAC_KHU": UnitKind.SPECIAL_ZONE,
 }
 _PROVINCE_PREFIXES = ("tinh ", "thanh pho ", "tp ")
 _PROVINCE_ALIASES = {"hcm": 79, "tphcm": 79, "saigon": 79, "hochiminhcity": 79, "hue": 46}
@@ -64,6 +68,8 @@ def _province_key(text: str) -> str:
 
 
 def all_provinces() -> list[Province]:
+    from vietnam_provinces import Province
+
     return list(Province.iter_all())
 
 
@@ -86,6 +92,8 @@ def province_named_by(code: str) -> Province | None:
 
 def closest_provinces(name: str, limit: int = 3) -> list[str]:
     """The official names nearest to a name that matched none."""
+    from rapidfuzz import fuzz, process
+
     names = {_province_key(p.name): p.name for p in all_provinces()}
     found = process.extract(
         _province_key(name), list(names), scorer=fuzz.WRatio, limit=limit, score_cutoff=50
@@ -108,12 +116,14 @@ def official_code(ward: Ward) -> str:
 
 def load_units(session: Session, provinces: Iterable[Province]) -> tuple[int, int]:
     """Create or rename the communes, wards and special zones of `provinces`; (added, updated)."""
+    from vietnam_provinces import Ward
+
     existing = {unit.code: unit for unit in session.exec(select(Unit)).all()}
     added = updated = 0
     for province in provinces:
         for ward in Ward.iter_by_province(province.code):
             code = official_code(ward)
-            kind = _KIND_OF_DIVISION[ward.division_type]
+            kind = _KIND_OF_DIVISION[ward.division_type.name]
             unit = existing.get(code)
             if unit is None:
                 session.add(
@@ -269,6 +279,8 @@ class UnitDirectory:
 
     def suggest(self, text: str, limit: int = 3) -> list[Unit]:
         """The official units whose names are closest to `text` (for "did you mean …")."""
+        from rapidfuzz import fuzz, process
+
         found = process.extract(
             _words(text),
             self._display,

@@ -14,9 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 SATURDAY = 5
 
@@ -32,13 +34,18 @@ DECIDED_WORKING_SATURDAYS: dict[date, str] = {
 
 @cache
 def _public_holidays(language: str) -> holidays.HolidayBase:
-    # Years are filled in on first look-up of a date (expand=True).
+    # Years are filled in on first look-up of a date (expand=True). Imported here: a process
+    # that never plans (the chat path) does not carry its tables.
+    import holidays
+
     return holidays.country_holidays("VN", language=language)
 
 
 @cache
 def _worked_weekend_days(year: int) -> frozenset[date]:
     """The weekend days of `year` that `holidays` knows are worked (swapped for a day off)."""
+    import holidays
+
     calendar = holidays.country_holidays("VN", years=year)
     return frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
 

@@ -9,14 +9,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from typing import TYPE_CHECKING
 
 from models.db import SessionFactory, transaction
 from reminders.outbox import OutboxSender, SendResult
 from reminders.planning import Planner, queue_digests
 from reminders.retention import purge
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,11 @@ class ReminderService:
 def build_scheduler(
     service: ReminderService, *, schedule: Schedule, zone: object
 ) -> AsyncIOScheduler:
-    """The scheduler (not started) with the planning/sending job and the digest cron job."""
+    """The scheduler (not started) with the planning/sending job and the digest cron job.
+    APScheduler is imported here: a process that does not schedule does not carry it."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
     scheduler = AsyncIOScheduler(timezone=zone)
     scheduler.add_job(
         service.tick,
