@@ -356,7 +356,8 @@ def mark_inbox_handled(
     session: Session, *, channel: str, delivery_id: str, at: datetime, error: str | None = None
 ) -> None:
     """Done with an update; with `error`, it was set aside (the handlers could not take it)."""
-    session.execute(
+    # Core, not the ORM's bulk UPDATE: no loaded row to keep in step, and a third of the cost.
+    session.connection().execute(
         sa.update(InboxUpdate)
         .where(col(InboxUpdate.channel) == channel, col(InboxUpdate.delivery_id) == delivery_id)
         .values(handled_at=at, error=error[:500] if error else None)

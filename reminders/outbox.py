@@ -214,11 +214,15 @@ class OutboxSender:
                 started = started.where(col(Outbox.attempts) == 0).values(attempts=1)
             else:
                 started = started.where(col(Outbox.attempts) == delivery.attempt)
-            still_ours = session.execute(
-                started.values(
-                    state=OutboxState.SENDING, claimed_until=now + self.lease
-                ).returning(col(Outbox.id))
-            ).first()
+            still_ours = (
+                session.connection()
+                .execute(
+                    started.values(
+                        state=OutboxState.SENDING, claimed_until=now + self.lease
+                    ).returning(col(Outbox.id))
+                )
+                .first()
+            )
         if still_ours is None:
             raise TakenOver(delivery.outbox_id)
 
@@ -237,7 +241,9 @@ class OutboxSender:
         if retry_at is not None:
             values |= {"due_at": retry_at, "claimed_until": None}
         with transaction(self.open_session) as session:
-            session.execute(sa.update(Outbox).where(col(Outbox.id) == outbox_id).values(values))
+            session.connection().execute(
+                sa.update(Outbox).where(col(Outbox.id) == outbox_id).values(values)
+            )
 
     async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
         try:
