@@ -270,3 +270,71 @@ def test_a_report_left_half_done_for_a_week_is_set_aside(chat_as, open_session) 
     assert "Xin lỗi, tôi chưa hiểu ý bạn" in answer, "the stray message is not taken as a percent"
     assert rows(open_session, Conversation) == []
     assert rows(open_session, Report) == []
+
+
+def test_the_task_menu_pages_open_tasks_overdue_first_then_by_deadline(
+    chat_as, open_session, province: Province
+) -> None:
+    """The menu is read a page at a time from the database: the open tasks only, the overdue
+    ones first, then by deadline; done tasks appear again once every task is done."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from handlers.report import TASKS_PER_PAGE
+    from models.db import transaction
+    from models.tables import Task
+    from tests.conftest import TODAY, add_task
+
+    unit = "Phường Hạ Long"
+    with transaction(open_session) as session:
+        for n in range(1, 13):  # deadlines from 10 days ago to 12 days ahead
+            add_task(
+                session,
+                province,
+                code=f"KH-{n:02d}",
+                title=f"Kế hoạch số {n}",
+                deadline=TODAY + timedelta(days=2 * n - 12),
+                unit_names=[unit],
+            )
+        for code in ("KH-02", "KH-07"):
+            done = session.get(Assignment, province.assignments[(code, unit)].id)
+            assert done is not None
+            done.status = Status.DONE
+            session.add(done)
+    with open_session() as session:
+        every = session.exec(
+            select(Task, Assignment)
+            .join(Assignment, Assignment.task_id == Task.id)  # type: ignore[arg-type]
+            .where(Assignment.unit_id == province.units[unit].id)
+        ).all()
+    open_tasks = [t for t, a in every if a.status != Status.DONE]
+    overdue = sorted(
+        (t for t in open_tasks if t.deadline < TODAY), key=lambda t: (t.deadline, t.code)
+    )
+    rest = sorted(
+        (t for t in open_tasks if t.deadline >= TODAY), key=lambda t: (t.deadline, t.code)
+    )
+    expected = [t.code for t in overdue + rest]
+
+    ha = chat_as("Nguyễn Thu Hà")
+    ha.say("/baocao")
+    first = [c.label for r in ha.replies for c in r.choices if " · " in c.label]
+    assert [label.split()[1] for label in first] == expected[:TASKS_PER_PAGE]
+    ha.press("Nhiệm vụ khác")
+    second = [c.label for r in ha.replies for c in r.choices if " · " in c.label]
+    assert [label.split()[1] for label in second] == expected[TASKS_PER_PAGE:]
+    assert not any(code in " ".join(first + second) for code in ("KH-02", "KH-07"))
+    assert "Tình trạng hiện nay" in ha.press(expected[-1])
+    ha.say("/huy")
+
+    with transaction(open_session) as session:
+        for _task, listed in every:
+            done = session.get(Assignment, listed.id)
+            assert done is not None
+            done.status = Status.DONE
+            session.add(done)
+    ha.say("/baocao")
+    shown = [c.label.split()[1] for r in ha.replies for c in r.choices if " · " in c.label]
+    assert len(shown) == TASKS_PER_PAGE, "every task is offered again once all are done"
+    assert ha.button("Nhiệm vụ khác")
