@@ -66,6 +66,13 @@ def handle(
 ) -> list[Reply]:
     """Handle one delivery in one transaction: all of its effects are stored, or none."""
     with transaction(open_session) as session:
+        # Marked first: a delivery seen before (handled, its mark lost) is marked all the same.
+        mark_inbox_handled(
+            session,
+            channel=inbound.channel,
+            delivery_id=inbound.delivery_id,
+            at=datetime.now(UTC),
+        )
         if not record_delivery(
             session,
             channel=inbound.channel,
@@ -84,6 +91,13 @@ def handle_queued(
     the update (if it came through the inbox) is marked handled in that transaction too.
     Returns the replies, which this process holds for a while to send them at once."""
     with transaction(open_session) as session:
+        # Marked first: a delivery seen before (handled, its mark lost) is marked all the same.
+        mark_inbox_handled(
+            session,
+            channel=inbound.channel,
+            delivery_id=inbound.delivery_id,
+            at=datetime.now(UTC),
+        )
         if not record_delivery(
             session,
             channel=inbound.channel,
@@ -92,12 +106,6 @@ def handle_queued(
         ):
             return []
         replies = route(_context(session, inbound, config))
-        mark_inbox_handled(
-            session,
-            channel=inbound.channel,
-            delivery_id=inbound.delivery_id,
-            at=datetime.now(UTC),
-        )
         return queue_replies(
             session,
             channel=inbound.channel,

@@ -76,3 +76,39 @@ def test_one_worker_keeps_each_chats_order_while_chats_go_in_parallel(open_sessi
         numbers = [n for c, n in handled if c == chat]
         assert numbers == sorted(numbers), chat
         assert len(numbers) == 10
+
+
+def test_the_handlers_mark_an_update_handled_with_its_change_even_one_seen_before(
+    open_session, config
+) -> None:
+    """The inbox row is marked in the transaction of the change; a delivery already handled
+    (its mark lost) is marked too, not offered again after every lease."""
+    from handlers.dispatch import handle_queued
+    from models.db import transaction
+    from models.enums import ChatKind
+    from models.messages import Inbound
+    from models.queue import record_delivery, store_inbox
+    from models.tables import InboxUpdate
+    from tests.conftest import NOW, rows
+
+    with transaction(open_session) as session:
+        for delivery in ("41", "42"):
+            store_inbox(session, channel="test", delivery_id=delivery, payload={}, at=NOW)
+        record_delivery(session, channel="test", delivery_id="42", at=NOW)
+
+    def handle(delivery: str) -> list[object]:
+        inbound = Inbound(
+            channel="test",
+            chat_id="c1",
+            chat_kind=ChatKind.PRIVATE,
+            sender_id="s1",
+            sender_name="Thu Hà",
+            text="/help",
+            delivery_id=delivery,
+            received_at=NOW,
+        )
+        return list(handle_queued(inbound, open_session=open_session, config=config))
+
+    assert handle("41"), "a new delivery is answered"
+    assert handle("42") == [], "a delivery seen before is not handled twice"
+    assert all(row.handled_at is not None for row in rows(open_session, InboxUpdate))
