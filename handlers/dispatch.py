@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from handlers import accounts, correction, general, groups, reminder_actions, report
 from handlers.choices import (
@@ -127,10 +127,16 @@ def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Conte
         at=inbound.received_at,
         language=config.default_language,
     )
-    officer = session.get(Officer, account.officer_id) if account.officer_id else None
-    if officer is not None and not officer.active:
-        officer = None
-    unit = session.get(Unit, officer.unit_id) if officer else None
+    officer: Officer | None = None
+    unit: Unit | None = None
+    if account.officer_id is not None:  # the officer and their unit in one query
+        found = session.exec(
+            select(Officer, Unit)
+            .join(Unit, col(Unit.id) == Officer.unit_id)
+            .where(Officer.id == account.officer_id, col(Officer.active))
+        ).first()
+        if found is not None:
+            officer, unit = found
     return Context(
         session=session,
         inbound=inbound,

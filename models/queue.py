@@ -22,7 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from models.enums import OutboxState
 from models.messages import Reply
-from models.sql import insert_ignoring_conflict, is_postgresql
+from models.sql import insert_ignoring_conflict, insert_returning_id, is_postgresql
 from models.tables import InboxUpdate, Outbox, SeenDelivery
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,32 @@ def enqueue(
 ) -> bool:
     """Write one message to send at `due_at`; False if this occurrence is already queued.
     `held_until`: the writer sends it itself, other senders leave it alone until then."""
-    return insert_ignoring_conflict(
+    return (
+        enqueued_id(
+            session,
+            payload,
+            channel=channel,
+            chat_id=chat_id,
+            due_at=due_at,
+            now=now,
+            held_until=held_until,
+        )
+        is not None
+    )
+
+
+def enqueued_id(
+    session: Session,
+    payload: OutboxPayload,
+    *,
+    channel: str,
+    chat_id: str,
+    due_at: datetime,
+    now: datetime,
+    held_until: datetime | None = None,
+) -> int | None:
+    """`enqueue`, answering the new row's id (None if the occurrence was already queued)."""
+    return insert_returning_id(
         session,
         Outbox,
         key=payload.key(channel=channel, chat_id=chat_id),
@@ -209,8 +234,10 @@ def queue_replies(
         )
         for index, reply in enumerate(replies)
     ]
+    found: dict[str, int] = {}
     for payload in payloads:
-        enqueue(
+        key = payload.key(channel=channel, chat_id=chat_id)
+        row_id = enqueued_id(
             session,
             payload,
             channel=channel,
@@ -219,12 +246,11 @@ def queue_replies(
             now=now,
             held_until=now + held_for,
         )
+        if row_id is None:  # queued before (not expected: deliveries are handled once)
+            row_id = session.exec(select(Outbox.id).where(Outbox.key == key)).first()
+        if row_id is not None:
+            found[key] = row_id
     keys = [p.key(channel=channel, chat_id=chat_id) for p in payloads]
-    if not keys:
-        return []
-    found = dict(
-        session.exec(select(Outbox.key, Outbox.id).where(col(Outbox.key).in_(keys))).all()
-    )
     return [
         QueuedReply(row_id, key, channel, chat_id, payload.reply, payload.answers_message)
         for key, payload in zip(keys, payloads, strict=True)

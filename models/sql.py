@@ -13,16 +13,26 @@ from sqlmodel import Session, SQLModel
 
 def insert_ignoring_conflict(session: Session, table: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same key exists; True if this call inserted it."""
+    return _insert_returning(session, table, sa.literal_column("1"), values) is not None
+
+
+def insert_returning_id(session: Session, table: type[SQLModel], **values: Any) -> int | None:
+    """Insert a row unless one with the same key exists; its id, or None if it existed."""
+    target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
+    found = _insert_returning(session, table, target.c.id, values)
+    return None if found is None else int(found)
+
+
+def _insert_returning(
+    session: Session, table: type[SQLModel], returned: Any, values: dict[str, Any]
+) -> Any:
     target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(target)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(sa.literal_column("1"))
+        dialect.insert(target).values(**values).on_conflict_do_nothing().returning(returned)
     )
     # RETURNING says whether a row went in; a row count is not reported by every driver here.
-    return session.connection().execute(statement).first() is not None
+    return session.connection().execute(statement).scalar()
 
 
 def insert_many_ignoring_conflict(
