@@ -600,3 +600,37 @@ def test_tick_plans_and_sends_once_then_exits(
         assert result.returncode == 0, result.stderr
     assert len(fake.sent(chat_id=-100777)) == 1
     assert "0 đã gửi" in result.stdout or "0 sent" in result.stdout
+
+
+def test_sends_keep_to_the_limits_of_a_server_that_enforces_them_to_the_letter() -> None:
+    """Through the real adapter and limiter, against a Bot API that answers 429 to any message
+    beyond 30 in a sliding second or a second one in a chat within a second: none is refused."""
+    import asyncio
+
+    from bot.channels.rate_limit import RateLimiter
+    from bot.channels.telegram import make_bot
+    from tests.fake_telegram import StrictLimits
+
+    strict = FakeTelegram(token=TOKEN, strict=StrictLimits()).start()
+
+    async def send_all() -> None:
+        bot = make_bot(
+            token=TOKEN, api_base=strict.base, limiter=RateLimiter(configured().telegram_limits)
+        )
+        try:
+            await asyncio.gather(
+                *(bot.send_message(chat_id=900_000 + n, text=f"Nhắc việc {n}") for n in range(45)),
+                *(bot.send_message(chat_id=HA, text=f"Tin {n}") for n in range(3)),
+            )
+        finally:
+            await bot.session.close()
+
+    try:
+        asyncio.run(send_all())
+    finally:
+        strict.stop()
+    statuses = [c.status for c in strict.calls if c.method == "sendMessage"]
+    assert statuses.count(200) == 48
+    assert 429 not in statuses, "the limiter let a message through that the server refused"
+    to_ha = [c.at for c in strict.calls if c.params.get("chat_id") == str(HA)]
+    assert all(b - a >= 1.0 for a, b in zip(to_ha, to_ha[1:], strict=False))
