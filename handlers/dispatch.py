@@ -34,7 +34,7 @@ from models.conversations import end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
-from models.queue import QueuedReply, mark_inbox_handled, queue_replies, record_delivery
+from models.queue import OutboxMessage, mark_inbox_handled, queue_replies, record_delivery
 from models.tables import Conversation, Officer, Unit
 
 CONVERSATION_TTL = timedelta(days=7)
@@ -85,7 +85,7 @@ def handle(
 
 def handle_queued(
     inbound: Inbound, *, open_session: SessionFactory, config: HandlerConfig
-) -> list[QueuedReply]:
+) -> list[OutboxMessage]:
     """Handle one delivery and store its replies as outbox rows in the same transaction: a
     crash after the change is committed delays the answer, never loses it. The inbox row of
     the update (if it came through the inbox) is marked handled in that transaction too.

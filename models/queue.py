@@ -200,9 +200,9 @@ def enqueued_id(
 
 
 @dataclass(frozen=True)
-class QueuedReply:
-    """A reply written to the outbox with the change it reports; its writer holds the row and
-    sends it at once, with no need to read it back."""
+class OutboxMessage:
+    """An outbox row and the message it carries: enough to send it without reading the row
+    again (the replies a process has just written, a row a sender has started)."""
 
     outbox_id: int
     key: str
@@ -222,7 +222,7 @@ def queue_replies(
     answers_message: str | None,
     now: datetime,
     held_for: timedelta,
-) -> list[QueuedReply]:
+) -> list[OutboxMessage]:
     """The replies to one update as outbox rows, in the transaction of the change they report;
     this process holds them for `held_for` to send them at once, then any sender may."""
     payloads = [
@@ -234,7 +234,7 @@ def queue_replies(
         )
         for index, reply in enumerate(replies)
     ]
-    found: dict[str, int] = {}
+    queued: list[OutboxMessage] = []
     for payload in payloads:
         key = payload.key(channel=channel, chat_id=chat_id)
         row_id = enqueued_id(
@@ -249,13 +249,12 @@ def queue_replies(
         if row_id is None:  # queued before (not expected: deliveries are handled once)
             row_id = session.exec(select(Outbox.id).where(Outbox.key == key)).first()
         if row_id is not None:
-            found[key] = row_id
-    keys = [p.key(channel=channel, chat_id=chat_id) for p in payloads]
-    return [
-        QueuedReply(row_id, key, channel, chat_id, payload.reply, payload.answers_message)
-        for key, payload in zip(keys, payloads, strict=True)
-        if (row_id := found.get(key)) is not None
-    ]
+            queued.append(
+                OutboxMessage(
+                    row_id, key, channel, chat_id, payload.reply, payload.answers_message
+                )
+            )
+    return queued
 
 
 def outbox_row(session: Session, *, payload: OutboxPayload, channel: str, chat_id: str) -> Outbox:

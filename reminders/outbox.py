@@ -33,7 +33,7 @@ from models.messages import (
 )
 from models.queue import (
     OutboxKind,
-    QueuedReply,
+    OutboxMessage,
     ReplyPayload,
     claim_due_outbox,
     drop_stale_outbox,
@@ -78,15 +78,11 @@ class SendResult:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One outbox row this sender has started, and what to send."""
+    """A message this sender is sending: its row's attempts when the sender started it are
+    the sender's mark (another sender taking the row over bumps them)."""
 
-    outbox_id: int
-    key: str
-    channel: str
-    chat_id: str
-    reply: Reply
-    answers_message: str | None
-    attempt: int  # the row's attempts when this sender started it (its mark)
+    message: OutboxMessage
+    attempt: int
 
 
 class TakenOver(Exception):
@@ -131,23 +127,15 @@ class OutboxSender:
             claimed = await asyncio.to_thread(self._claim, now, only)
         return result
 
-    async def send_rows(self, replies: Sequence[QueuedReply]) -> SendResult:
+    async def send_rows(self, replies: Sequence[OutboxMessage]) -> SendResult:
         """Send rows this process wrote and holds (the replies to an update), in order. Their
         content is known, so nothing is read back: the row is taken and marked `sending` in
         one statement right before the first request leaves, as any row is."""
         result = SendResult()
-        for queued in replies:
-            now = datetime.now(UTC)
-            delivery = Delivery(
-                outbox_id=queued.outbox_id,
-                key=queued.key,
-                channel=queued.channel,
-                chat_id=queued.chat_id,
-                reply=queued.reply,
-                answers_message=queued.answers_message,
-                attempt=1,
+        for message in replies:
+            await self._deliver(
+                Delivery(message, attempt=1), datetime.now(UTC), result, fresh=True
             )
-            await self._deliver(delivery, now, result, fresh=True)
         return result
 
     def _prepare_and_claim(
@@ -184,22 +172,14 @@ class OutboxSender:
                 raise TakenOver(outbox_id)
             reply = self.render(session, row, now)
             row.attempts += 1  # also this sender's mark: another taking the row over bumps it
-            if reply is None:
-                row.state, row.last_error = OutboxState.DROPPED, "nothing left to say"
             session.add(row)
             if reply is None:
+                row.state, row.last_error = OutboxState.DROPPED, "nothing left to say"
                 return None
             payload = payload_of(row)
             answers = payload.answers_message if isinstance(payload, ReplyPayload) else None
-            return Delivery(
-                outbox_id=outbox_id,
-                key=row.key,
-                channel=row.channel,
-                chat_id=row.chat_id,
-                reply=reply,
-                answers_message=answers,
-                attempt=row.attempts,
-            )
+            message = OutboxMessage(outbox_id, row.key, row.channel, row.chat_id, reply, answers)
+            return Delivery(message, attempt=row.attempts)
 
     def _mark_sending(self, delivery: Delivery, now: datetime, *, fresh: bool) -> None:
         """The first request is about to leave: from now on the message may arrive, so a
@@ -208,7 +188,8 @@ class OutboxSender:
         not started yet (no attempts): it is started here too."""
         with transaction(self.open_session) as session:
             started = sa.update(Outbox).where(
-                col(Outbox.id) == delivery.outbox_id, col(Outbox.state) == OutboxState.PENDING
+                col(Outbox.id) == delivery.message.outbox_id,
+                col(Outbox.state) == OutboxState.PENDING,
             )
             if fresh:
                 started = started.where(col(Outbox.attempts) == 0).values(attempts=1)
@@ -224,7 +205,7 @@ class OutboxSender:
                 .first()
             )
         if still_ours is None:
-            raise TakenOver(delivery.outbox_id)
+            raise TakenOver(delivery.message.outbox_id)
 
     def _finish(
         self,
@@ -258,17 +239,18 @@ class OutboxSender:
     async def _deliver(
         self, delivery: Delivery, now: datetime, result: SendResult, *, fresh: bool
     ) -> None:
-        outbox_id = delivery.outbox_id
+        message = delivery.message
+        outbox_id = message.outbox_id
         try:
             await self.sender.send(
-                channel=delivery.channel,
-                chat_id=delivery.chat_id,
-                reply=delivery.reply,
-                answers_message=delivery.answers_message,
+                channel=message.channel,
+                chat_id=message.chat_id,
+                reply=message.reply,
+                answers_message=message.answers_message,
                 leaving=lambda: asyncio.to_thread(self._mark_sending, delivery, now, fresh=fresh),
             )
         except TakenOver:
-            log.info("%s was taken over by another sender", delivery.key)
+            log.info("%s was taken over by another sender", message.key)
         except QuotaExceeded as error:
             await asyncio.to_thread(self._tell_of_quota, error, now)
             await self._retry_later(delivery, error, now, result)
@@ -279,7 +261,7 @@ class OutboxSender:
                 self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
             )
             result.failed += 1
-            log.warning("%s cannot be delivered: %s", delivery.key, error)
+            log.warning("%s cannot be delivered: %s", message.key, error)
         except OutcomeUnknown as error:
             await asyncio.to_thread(
                 self._finish, outbox_id, OutboxState.UNKNOWN, now=now, error=str(error)
@@ -292,17 +274,21 @@ class OutboxSender:
     async def _retry_later(
         self, delivery: Delivery, error: TemporaryFailure, now: datetime, result: SendResult
     ) -> None:
-        attempts, key = delivery.attempt, delivery.key
+        attempts, key, outbox_id = (
+            delivery.attempt,
+            delivery.message.key,
+            delivery.message.outbox_id,
+        )
         if attempts >= self.max_attempts:
             await asyncio.to_thread(
-                self._finish, delivery.outbox_id, OutboxState.FAILED, now=now, error=str(error)
+                self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
             )
             result.failed += 1
             log.error("%s failed %d times; giving up: %s", key, attempts, error)
             return
         await asyncio.to_thread(
             self._finish,
-            delivery.outbox_id,
+            outbox_id,
             OutboxState.PENDING,
             now=now,
             error=str(error),

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Protocol
 
 from models.messages import PermanentFailure, Reply
-from models.queue import QueuedReply
+from models.queue import OutboxMessage
 
 FirstRequest = Callable[[], Awaitable[None]]
 
@@ -36,7 +36,7 @@ class NoticeChannel(Protocol):
 class QueuedReplies(Protocol):
     """Sends the outbox rows a channel just wrote (the replies to an update), in order."""
 
-    async def send_rows(self, replies: Sequence[QueuedReply]) -> object: ...
+    async def send_rows(self, replies: Sequence[OutboxMessage]) -> object: ...
 
 
 class ChannelSender:
