@@ -66,21 +66,7 @@ def handle(
 ) -> list[Reply]:
     """Handle one delivery in one transaction: all of its effects are stored, or none."""
     with transaction(open_session) as session:
-        # Marked first: a delivery seen before (handled, its mark lost) is marked all the same.
-        mark_inbox_handled(
-            session,
-            channel=inbound.channel,
-            delivery_id=inbound.delivery_id,
-            at=datetime.now(UTC),
-        )
-        if not record_delivery(
-            session,
-            channel=inbound.channel,
-            delivery_id=inbound.delivery_id,
-            at=inbound.received_at,
-        ):
-            return []
-        return route(_context(session, inbound, config))
+        return _replies_to(session, inbound, config)
 
 
 def handle_queued(
@@ -91,31 +77,35 @@ def handle_queued(
     the update (if it came through the inbox) is marked handled in that transaction too.
     Returns the replies, which this process holds for a while to send them at once."""
     with transaction(open_session) as session:
-        # Marked first: a delivery seen before (handled, its mark lost) is marked all the same.
+        # Marked whatever follows: a delivery seen before (its mark lost) is marked all the same.
         mark_inbox_handled(
             session,
             channel=inbound.channel,
             delivery_id=inbound.delivery_id,
             at=datetime.now(UTC),
         )
-        if not record_delivery(
-            session,
-            channel=inbound.channel,
-            delivery_id=inbound.delivery_id,
-            at=inbound.received_at,
-        ):
-            return []
-        replies = route(_context(session, inbound, config))
         return queue_replies(
             session,
             channel=inbound.channel,
             chat_id=inbound.chat_id,
             delivery=inbound.delivery_id,
-            replies=replies,
+            replies=_replies_to(session, inbound, config),
             answers_message=inbound.answers_message,
             now=datetime.now(UTC),
             held_for=config.reply_hold,
         )
+
+
+def _replies_to(session: Session, inbound: Inbound, config: HandlerConfig) -> list[Reply]:
+    """The delivery's effects, in `session`, and its replies; none for a delivery seen before."""
+    if not record_delivery(
+        session,
+        channel=inbound.channel,
+        delivery_id=inbound.delivery_id,
+        at=inbound.received_at,
+    ):
+        return []
+    return route(_context(session, inbound, config))
 
 
 def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Context:
