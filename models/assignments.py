@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from models.enums import Status
 from models.tables import Assignment, ChannelAccount, Evidence, Officer, Report, Task
@@ -30,20 +31,8 @@ class AssignmentView:
 
 def unit_assignments(session: Session, *, unit_id: int, today: date) -> list[AssignmentView]:
     """A unit's assignments: overdue first, then by deadline, then by code."""
-    rows = session.exec(
-        select(Assignment, Task)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .where(Assignment.unit_id == unit_id)
-        .order_by(col(Task.deadline), col(Task.code))
-    ).all()
-    views = [AssignmentView(assignment=a, task=t) for a, t in rows]
-    return sorted(views, key=lambda v: v.effective_status(today) != Status.OVERDUE)
-
-
-def _overdue_first(today: date) -> Any:
-    return sa.case(
-        (sa.and_(col(Assignment.status) != Status.DONE, col(Task.deadline) < today), 0), else_=1
-    )
+    rows = session.exec(_unit_assignments_in_order(unit_id, today)).all()
+    return [AssignmentView(assignment=a, task=t) for a, t in rows]
 
 
 def unit_assignment_page(
@@ -59,19 +48,25 @@ def unit_assignment_page(
             ),
         ).where(col(Assignment.unit_id) == unit_id)
     ).one()
-    query = (
+    query = _unit_assignments_in_order(unit_id, today)
+    if still_open:
+        query = query.where(col(Assignment.status) != Status.DONE)
+    rows = session.exec(query.offset(offset).limit(limit)).all()
+    return [AssignmentView(assignment=a, task=t) for a, t in rows], int(still_open or total)
+
+
+def _unit_assignments_in_order(unit_id: int, today: date) -> Select[Assignment, Task]:
+    """A unit's assignments with their tasks, overdue first (an OVERDUE status is never
+    stored: it is "not done, deadline passed"), then by deadline, then by code."""
+    overdue_first = sa.case(
+        (sa.and_(col(Assignment.status) != Status.DONE, col(Task.deadline) < today), 0), else_=1
+    )
+    return (
         select(Assignment, Task)
         .join(Task, col(Task.id) == Assignment.task_id)
         .where(Assignment.unit_id == unit_id)
+        .order_by(overdue_first, col(Task.deadline), col(Task.code))
     )
-    if still_open:
-        query = query.where(col(Assignment.status) != Status.DONE)
-    rows = session.exec(
-        query.order_by(_overdue_first(today), col(Task.deadline), col(Task.code))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return [AssignmentView(assignment=a, task=t) for a, t in rows], int(still_open or total)
 
 
 def has_assignments(session: Session, *, unit_id: int) -> bool:
