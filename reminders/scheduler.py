@@ -71,17 +71,14 @@ class ReminderService:
         """Plan what is due around now, then send what is due."""
         async with self._job(), self._lock:  # one tick at a time here; other processes: claims
             now = self.clock()
-            planned = await asyncio.to_thread(self._plan, now)
+            planned = await asyncio.to_thread(self.plan_once, now)
             result = await self.outbox.send_due(now=now)
             if planned or result.sent or result.failed or result.dropped:
                 log.info("reminders: %d planned, %s", planned, result)
             return result
 
     def plan_once(self, now: datetime) -> int:
-        """One planning pass (the `tick` command calls it, the scheduler's ticks too)."""
-        return self._plan(now)
-
-    def _plan(self, now: datetime) -> int:
+        """One planning pass, in its own transaction (each tick; the `tick` command)."""
         with transaction(self.open_session) as session:
             return self.planner.plan(session, now=now)
 

@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 
 from bot.cli.common import _, command, fail, now, open_app
 from bot.cli.progress import Advance, progress_bar
-
-if TYPE_CHECKING:  # the spreadsheet modules (openpyxl, calamine) load with their commands
-    from reminders.spreadsheets.export import ExportContext
 from locales import LANGUAGES, Translator
 from models.db import transaction
 from models.tables import Assignment, Unit
+
+if TYPE_CHECKING:  # the spreadsheet modules (openpyxl, calamine) load with their commands
+    from reminders.spreadsheets.export import ExportContext
 
 EXPORT_SUFFIXES = (".xlsx", ".csv")
 
