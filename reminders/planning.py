@@ -289,11 +289,10 @@ def due_assignments(
 
     A one-off task is due on its deadline; a periodic one, not reported yet in the current
     period, on the last working day of the period (or its deadline, if that comes first)."""
-    open_ = sa.and_(col(Assignment.status) != Status.DONE)
     base = (
         sa.select(_primary_key(Assignment.id), col(Assignment.unit_id), col(Task.deadline))
         .join(Task, col(Task.id) == Assignment.task_id)
-        .where(open_)
+        .where(col(Assignment.status) != Status.DONE)
     )
     found = [
         DueAssignment(assignment_id, unit_id, deadline, None)
