@@ -2,7 +2,9 @@
 
 A webhook answers 200 only once the update is stored, and polling asks for the next batch (which
 confirms the last one to Telegram) only after the batch is stored; so a crash never loses an
-update. Updates left unhandled by a crash are handled after the restart (or, once the dead
+update. The worker that stores an update holds it from that moment and hands it straight to the
+handlers, without reading it back; the inbox is swept only for what others left: updates left
+unhandled by a crash are handled after the restart, before anything new (or, once the dead
 worker's lease on them runs out, by another worker). Updates of one chat are handled one at a
 time, in the order they came; different chats go in parallel.
 """
@@ -10,7 +12,6 @@ time, in the order they came; different chats go in parallel.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -52,7 +53,7 @@ class Inbox:
         self.batch = batch
         self.idle_check = idle_check
         self.lease = lease
-        self._wake = asyncio.Event()
+        self._swept = asyncio.Event()  # the first sweep (what a crash left) has been started
         self._in_flight: set[str] = set()
         self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -63,10 +64,14 @@ class Inbox:
         return stored
 
     async def put_many(self, updates: Sequence[tuple[str, Payload]]) -> list[bool]:
-        """Store a batch of updates in one transaction (each False if it is a resend) and
-        wake the worker."""
+        """Store a batch of updates in one transaction (each False if it is a resend), held
+        by this worker, and start handling them. Waits for `run` to have taken up what a
+        crash left, so that a chat's older updates go first."""
+        await self._swept.wait()
         stored = await asyncio.to_thread(self._store, updates)
-        self._wake.set()
+        for (delivery_id, payload), new in zip(updates, stored, strict=True):
+            if new:
+                self._start(delivery_id, payload)
         return stored
 
     def _store(self, updates: Sequence[tuple[str, Payload]]) -> list[bool]:
@@ -74,16 +79,31 @@ class Inbox:
         with transaction(self.open_session) as session:
             return [
                 store_inbox(
-                    session, channel=self.channel, delivery_id=delivery_id, payload=payload, at=at
+                    session,
+                    channel=self.channel,
+                    delivery_id=delivery_id,
+                    payload=payload,
+                    at=at,
+                    held_until=at + self.lease,
                 )
                 for delivery_id, payload in updates
             ]
 
+    def _start(self, delivery_id: str, payload: Payload) -> None:
+        """Handle an update this worker holds, after the chat's earlier ones."""
+        if delivery_id in self._in_flight:
+            return
+        self._in_flight.add(delivery_id)
+        task = asyncio.create_task(self._handle(delivery_id, payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def run(self) -> None:
-        """Handle stored updates until cancelled, starting with those a crash left behind."""
+        """Sweep the inbox for updates nobody holds (a crash left them, or a dead worker's
+        lease ran out) and handle them, until cancelled; the first sweep comes before any
+        update this worker stores."""
         try:
             while True:
-                self._wake.clear()
                 try:
                     rows = await asyncio.to_thread(self._pending)
                 except SQLAlchemyError as error:
@@ -95,15 +115,10 @@ class Inbox:
                     await asyncio.sleep(1.0)
                     continue
                 for delivery_id, payload in rows:
-                    if delivery_id in self._in_flight:
-                        continue
-                    self._in_flight.add(delivery_id)
-                    task = asyncio.create_task(self._handle(delivery_id, payload))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._start(delivery_id, payload)
                 if len(rows) < self.batch:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.idle_check)
+                    self._swept.set()
+                    await asyncio.sleep(self.idle_check)
                 else:
                     await asyncio.sleep(0)
         finally:

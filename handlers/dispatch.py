@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from handlers import accounts, correction, general, groups, reminder_actions, report
 from handlers.choices import (
@@ -34,6 +34,7 @@ from models.conversations import end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
+from models.officers import active_officer_and_unit
 from models.queue import OutboxMessage, mark_inbox_handled, queue_replies, record_delivery
 from models.tables import Conversation, Officer, Unit
 
@@ -119,14 +120,10 @@ def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Conte
     )
     officer: Officer | None = None
     unit: Unit | None = None
-    if account.officer_id is not None:  # the officer and their unit in one query
-        found = session.exec(
-            select(Officer, Unit)
-            .join(Unit, col(Unit.id) == Officer.unit_id)
-            .where(Officer.id == account.officer_id, col(Officer.active))
-        ).first()
-        if found is not None:
-            officer, unit = found
+    if account.officer_id is not None and (
+        found := active_officer_and_unit(session, account.officer_id)
+    ):
+        officer, unit = found
     return Context(
         session=session,
         inbound=inbound,

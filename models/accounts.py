@@ -11,6 +11,12 @@ from models.tables import ChannelAccount, MessengerAccount
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
+# Read on every update: built once, its values bound per call.
+_ACCOUNT = select(ChannelAccount).where(
+    col(ChannelAccount.channel) == sa.bindparam("channel"),
+    col(ChannelAccount.external_id) == sa.bindparam("external_id"),
+)
+
 
 def account_for(
     session: Session,
@@ -21,11 +27,10 @@ def account_for(
     at: datetime,
     language: str,
 ) -> ChannelAccount:
-    """The chat account for a messenger identity, created on first contact."""
+    """The chat account for a messenger identity, created on first contact. Written only
+    where something changed: a conversation's every step need not rewrite the account."""
     account = session.exec(
-        select(ChannelAccount).where(
-            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
-        )
+        _ACCOUNT, params={"channel": channel, "external_id": external_id}
     ).first()
     if account is None:
         account = ChannelAccount(
@@ -35,13 +40,14 @@ def account_for(
             language=language,
             created_at=at,
         )
-    elif display_name:
+        session.add(account)
+    elif display_name and account.display_name != display_name:
         account.display_name = display_name
-    # To the minute: a conversation's every step need not rewrite the account.
+    # To the minute, for the same reason.
     if account.last_seen_at is None or abs(at - account.last_seen_at) >= LAST_SEEN_RESOLUTION:
         account.last_seen_at = at
-    account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
-    session.add(account)
+    if account.unreachable_since is not None:
+        account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
     session.flush()
     return account
 

@@ -86,6 +86,20 @@ def _compact(code: Any) -> Any:
 CODE_SEPARATORS = ("-", ".", "/", "_", " ")
 
 
+def _of_unit(unit_id: Any) -> Select[Assignment, Task]:
+    return (
+        select(Assignment, Task)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(col(Assignment.unit_id) == unit_id)
+    )
+
+
+# Read on most steps of a report: built once, its values bound per call.
+_ASSIGNMENT_OF_UNIT = _of_unit(sa.bindparam("unit_id")).where(
+    col(Assignment.id) == sa.bindparam("assignment_id")
+)
+
+
 def assignment_of_unit(
     session: Session,
     *,
@@ -95,14 +109,11 @@ def assignment_of_unit(
 ) -> AssignmentView | None:
     """One assignment, only if it belongs to `unit_id`: the permission rule lives here. A code
     is found as typed, or else without its separators ("NV05" for "NV-05") if that is unique."""
-    query = (
-        select(Assignment, Task)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .where(Assignment.unit_id == unit_id)
-    )
     if assignment_id is not None:
-        row = session.exec(query.where(Assignment.id == assignment_id)).first()
+        params = {"unit_id": unit_id, "assignment_id": assignment_id}
+        row = session.exec(_ASSIGNMENT_OF_UNIT, params=params).first()
         return AssignmentView(assignment=row[0], task=row[1]) if row else None
+    query = _of_unit(unit_id)
     if not task_code:
         return None
     exact = session.exec(query.where(sa.func.upper(Task.code) == task_code.upper())).first()

@@ -10,20 +10,23 @@ from sqlmodel import Session, col, select
 from models.sql import is_postgresql
 from models.tables import ChatMenu, Conversation, Evidence
 
+# Read on every update: built once, its values bound per call.
+_CONVERSATION = select(Conversation).where(
+    col(Conversation.channel) == sa.bindparam("channel"),
+    col(Conversation.chat_id) == sa.bindparam("chat_id"),
+    col(Conversation.account_id) == sa.bindparam("account_id"),
+)
+_CONVERSATION_LOCKED = _CONVERSATION.with_for_update()
+
 
 def conversation_for(
     session: Session, *, channel: str, chat_id: str, account_id: int, lock: bool = False
 ) -> Conversation | None:
     """The account's conversation in this chat; with `lock`, held until the transaction ends
     (PostgreSQL), so two workers never move the same conversation at once."""
-    query = select(Conversation).where(
-        Conversation.channel == channel,
-        Conversation.chat_id == chat_id,
-        Conversation.account_id == account_id,
-    )
-    if lock and is_postgresql(session):
-        query = query.with_for_update()
-    return session.exec(query).first()
+    query = _CONVERSATION_LOCKED if lock and is_postgresql(session) else _CONVERSATION
+    params = {"channel": channel, "chat_id": chat_id, "account_id": account_id}
+    return session.exec(query, params=params).first()
 
 
 def end_conversation(session: Session, conversation: Conversation) -> None:

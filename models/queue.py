@@ -351,9 +351,16 @@ def record_delivery(session: Session, *, channel: str, delivery_id: str, at: dat
 
 
 def store_inbox(
-    session: Session, *, channel: str, delivery_id: str, payload: dict[str, Any], at: datetime
+    session: Session,
+    *,
+    channel: str,
+    delivery_id: str,
+    payload: dict[str, Any],
+    at: datetime,
+    held_until: datetime | None = None,
 ) -> bool:
-    """Keep a raw update until it is handled; False if it was stored before (a resend)."""
+    """Keep a raw update until it is handled; False if it was stored before (a resend).
+    `held_until`: the worker storing it handles it, others leave it alone until then."""
     return insert_ignoring_conflict(
         session,
         InboxUpdate,
@@ -361,6 +368,7 @@ def store_inbox(
         delivery_id=delivery_id,
         payload=payload,
         received_at=at,
+        claimed_until=held_until,
     )
 
 
@@ -383,10 +391,21 @@ def mark_inbox_handled(
     """Done with an update; with `error`, it was set aside (the handlers could not take it)."""
     # Core, not the ORM's bulk UPDATE: no loaded row to keep in step, and a third of the cost.
     session.connection().execute(
-        sa.update(InboxUpdate)
-        .where(col(InboxUpdate.channel) == channel, col(InboxUpdate.delivery_id) == delivery_id)
-        .values(handled_at=at, error=error[:500] if error else None)
+        _MARK_INBOX_HANDLED,
+        {
+            "of_channel": channel,
+            "of_delivery": delivery_id,
+            "handled_at": at,
+            "error": error[:500] if error else None,
+        },
     )
+
+
+# Written for every update: built once, its values bound per call.
+_MARK_INBOX_HANDLED = sa.update(InboxUpdate).where(
+    col(InboxUpdate.channel) == sa.bindparam("of_channel"),
+    col(InboxUpdate.delivery_id) == sa.bindparam("of_delivery"),
+)
 
 
 # ---- leases --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any, cast
@@ -13,26 +14,34 @@ from sqlmodel import Session, SQLModel
 
 def insert_ignoring_conflict(session: Session, table: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same key exists; True if this call inserted it."""
-    return _insert_returning(session, table, sa.literal_column("1"), values) is not None
+    return _insert_returning(session, table, values, returning_id=False) is not None
 
 
 def insert_returning_id(session: Session, table: type[SQLModel], **values: Any) -> int | None:
     """Insert a row unless one with the same key exists; its id, or None if it existed."""
-    target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
-    found = _insert_returning(session, table, target.c.id, values)
+    found = _insert_returning(session, table, values, returning_id=True)
     return None if found is None else int(found)
 
 
 def _insert_returning(
-    session: Session, table: type[SQLModel], returned: Any, values: dict[str, Any]
+    session: Session, table: type[SQLModel], values: dict[str, Any], *, returning_id: bool
 ) -> Any:
-    target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(target).values(**values).on_conflict_do_nothing().returning(returned)
-    )
+    connection = session.connection()
+    statement = _insert_ignoring(table, connection.dialect.name, returning_id=returning_id)
     # RETURNING says whether a row went in; a row count is not reported by every driver here.
-    return session.connection().execute(statement).scalar()
+    return connection.execute(statement, values).scalar()
+
+
+@functools.cache
+def _insert_ignoring(table: type[SQLModel], dialect_name: str, *, returning_id: bool) -> sa.Insert:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING …`, built once per table: the values come
+    as parameters, so a call costs no expression building (the chat path inserts a few rows
+    per update)."""
+    target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
+    returned = target.c.id if returning_id else sa.literal_column("1")
+    if dialect_name == "postgresql":
+        return postgresql.insert(target).on_conflict_do_nothing().returning(returned)
+    return sqlite.insert(target).on_conflict_do_nothing().returning(returned)
 
 
 def insert_many_ignoring_conflict(

@@ -4,78 +4,102 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from bot.inbox import Inbox
+from models.db import transaction
+from models.queue import store_inbox
+from models.tables import InboxUpdate
+from tests.conftest import NOW, rows
 
 
-def test_two_workers_handle_each_update_once_and_each_chat_in_order(open_session) -> None:
+def _inbox(open_session, process, **options: Any) -> Inbox:
+    return Inbox(
+        channel="test",
+        open_session=open_session,
+        process=process,
+        chat_of=lambda p: str(p["chat"]),
+        **{"idle_check": 0.05, **options},
+    )
+
+
+async def _until(done: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if done():
+            return
+        await asyncio.sleep(0.02)
+
+
+async def _stop(*tasks: asyncio.Task[None]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def test_two_workers_share_what_a_crash_left_and_handle_each_update_once(
+    open_session,
+) -> None:
     handled: list[tuple[str, int]] = []
 
-    async def process(payload: dict[str, Any]) -> None:
+    async def process(payload: dict[str, Any]) -> bool:
         await asyncio.sleep(0.001)
         handled.append((payload["chat"], payload["n"]))
+        return False
 
-    def worker() -> Inbox:
-        return Inbox(
-            channel="test",
-            open_session=open_session,
-            process=process,
-            chat_of=lambda p: str(p["chat"]),
-            batch=5,
-            idle_check=0.05,
-        )
+    with transaction(open_session) as session:  # stored by a worker that died before handling
+        for n in range(30):
+            payload = {"chat": f"c{n % 3}", "n": n}
+            store_inbox(session, channel="test", delivery_id=f"u{n:03d}", payload=payload, at=NOW)
 
     async def main() -> None:
-        first, second = worker(), worker()
-        for n in range(30):
-            assert await first.put(f"u{n:03d}", {"chat": f"c{n % 3}", "n": n})
-        assert not await second.put("u000", {"chat": "c0", "n": 0}), "a resend is stored once"
+        first, second = _inbox(open_session, process, batch=5), _inbox(open_session, process)
         tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
-        for _ in range(200):
-            if len(handled) >= 30:
-                break
-            await asyncio.sleep(0.05)
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        assert not await second.put("u000", {"chat": "c0", "n": 0}), "a resend is stored once"
+        await _until(lambda: len(handled) >= 30)
+        await _stop(*tasks)
 
     asyncio.run(main())
     assert sorted(n for _chat, n in handled) == list(range(30)), "each update exactly once"
 
 
-def test_one_worker_keeps_each_chats_order_while_chats_go_in_parallel(open_session) -> None:
+def test_an_update_goes_from_storing_to_the_handlers_after_what_a_crash_left(
+    open_session,
+) -> None:
+    """The worker that stores an update handles it at once (no sweep in between), after the
+    chat's older updates a crash left unhandled; each chat keeps its order while chats go in
+    parallel."""
     handled: list[tuple[str, int]] = []
 
-    async def process(payload: dict[str, Any]) -> None:
+    async def process(payload: dict[str, Any]) -> bool:
         await asyncio.sleep(0.01 if payload["n"] % 2 else 0)  # uneven work must not reorder
         handled.append((payload["chat"], payload["n"]))
+        return False
+
+    with transaction(open_session) as session:
+        for n in range(4):
+            payload = {"chat": f"c{n % 2}", "n": n}
+            store_inbox(session, channel="test", delivery_id=f"u{n:03d}", payload=payload, at=NOW)
 
     async def main() -> None:
-        inbox = Inbox(
-            channel="test",
-            open_session=open_session,
-            process=process,
-            chat_of=lambda p: str(p["chat"]),
-            idle_check=0.05,
-        )
-        for n in range(20):
-            await inbox.put(f"u{n:03d}", {"chat": f"c{n % 2}", "n": n})
+        inbox = _inbox(open_session, process, idle_check=3600)  # one sweep, at the start
         task = asyncio.create_task(inbox.run())
-        for _ in range(200):
-            if len(handled) >= 20:
-                break
-            await asyncio.sleep(0.05)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for n in range(4, 20):
+            assert await inbox.put(f"u{n:03d}", {"chat": f"c{n % 2}", "n": n})
+            with open_session() as session:
+                stored = session.get(InboxUpdate, ("test", f"u{n:03d}"))
+                assert stored is not None
+                assert stored.claimed_until is not None, "held by this worker once stored"
+        await _until(lambda: len(handled) >= 20)
+        await _stop(task)
 
     asyncio.run(main())
     for chat in ("c0", "c1"):
         numbers = [n for c, n in handled if c == chat]
         assert numbers == sorted(numbers), chat
         assert len(numbers) == 10
+    assert all(row.handled_at is not None for row in rows(open_session, InboxUpdate))
 
 
 def test_the_handlers_mark_an_update_handled_with_its_change_even_one_seen_before(
@@ -84,12 +108,9 @@ def test_the_handlers_mark_an_update_handled_with_its_change_even_one_seen_befor
     """The inbox row is marked in the transaction of the change; a delivery already handled
     (its mark lost) is marked too, not offered again after every lease."""
     from handlers.dispatch import handle_queued
-    from models.db import transaction
     from models.enums import ChatKind
     from models.messages import Inbound
-    from models.queue import record_delivery, store_inbox
-    from models.tables import InboxUpdate
-    from tests.conftest import NOW, rows
+    from models.queue import record_delivery
 
     with transaction(open_session) as session:
         for delivery in ("41", "42"):
