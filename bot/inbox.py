@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -26,21 +26,23 @@ from models.queue import claim_inbox, mark_inbox_handled, store_inbox
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
+Parsed = TypeVar("Parsed")  # what a channel reads a payload into
 
 
 class UnreadableUpdate(Exception):
     """A stored update its channel cannot make sense of (a shape it does not know)."""
 
 
-class Inbox:
-    """Stores a channel's raw updates and feeds them, per chat in order, to `process`."""
+class Inbox(Generic[Parsed]):
+    """Stores a channel's raw updates and feeds them, per chat in order, to `process`, with
+    what the channel had read them into when it stored them (None for one read back)."""
 
     def __init__(
         self,
         *,
         channel: str,
         open_session: SessionFactory,
-        process: Callable[[Payload], Awaitable[bool]],
+        process: Callable[[Payload, Parsed | None], Awaitable[bool]],
         chat_of: Callable[[Payload], str],
         batch: int = 100,
         idle_check: float = 5.0,
@@ -58,23 +60,24 @@ class Inbox:
         self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def put(self, delivery_id: str, payload: Payload) -> bool:
-        """Store one update (False if it is a resend) and wake the worker."""
-        [stored] = await self.put_many([(delivery_id, payload)])
+    async def put(self, delivery_id: str, payload: Payload, parsed: Parsed | None = None) -> bool:
+        """Store one update (False if it is a resend) and start handling it."""
+        [stored] = await self.put_many([(delivery_id, payload, parsed)])
         return stored
 
-    async def put_many(self, updates: Sequence[tuple[str, Payload]]) -> list[bool]:
+    async def put_many(self, updates: Sequence[tuple[str, Payload, Parsed | None]]) -> list[bool]:
         """Store a batch of updates in one transaction (each False if it is a resend), held
-        by this worker, and start handling them. Waits for `run` to have taken up what a
-        crash left, so that a chat's older updates go first."""
+        by this worker, and start handling them, each with what the channel read it into
+        (not read again). Waits for `run` to have taken up what a crash left, so that a
+        chat's older updates go first."""
         await self._swept.wait()
         stored = await asyncio.to_thread(self._store, updates)
-        for (delivery_id, payload), new in zip(updates, stored, strict=True):
+        for (delivery_id, payload, parsed), new in zip(updates, stored, strict=True):
             if new:
-                self._start(delivery_id, payload)
+                self._start(delivery_id, payload, parsed)
         return stored
 
-    def _store(self, updates: Sequence[tuple[str, Payload]]) -> list[bool]:
+    def _store(self, updates: Sequence[tuple[str, Payload, Parsed | None]]) -> list[bool]:
         at = datetime.now(UTC)
         with transaction(self.open_session) as session:
             return [
@@ -86,15 +89,15 @@ class Inbox:
                     at=at,
                     held_until=at + self.lease,
                 )
-                for delivery_id, payload in updates
+                for delivery_id, payload, _parsed in updates
             ]
 
-    def _start(self, delivery_id: str, payload: Payload) -> None:
+    def _start(self, delivery_id: str, payload: Payload, parsed: Parsed | None) -> None:
         """Handle an update this worker holds, after the chat's earlier ones."""
         if delivery_id in self._in_flight:
             return
         self._in_flight.add(delivery_id)
-        task = asyncio.create_task(self._handle(delivery_id, payload))
+        task = asyncio.create_task(self._handle(delivery_id, payload, parsed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -115,7 +118,7 @@ class Inbox:
                     await asyncio.sleep(1.0)
                     continue
                 for delivery_id, payload in rows:
-                    self._start(delivery_id, payload)
+                    self._start(delivery_id, payload, None)
                 if len(rows) < self.batch:
                     self._swept.set()
                     await asyncio.sleep(self.idle_check)
@@ -141,12 +144,12 @@ class Inbox:
             )
             return [(row.delivery_id, row.payload) for row in rows]
 
-    async def _handle(self, delivery_id: str, payload: Payload) -> None:
+    async def _handle(self, delivery_id: str, payload: Payload, parsed: Parsed | None) -> None:
         # Tasks are created in arrival order and the lock is FIFO: a chat's updates keep their order.
         async with self._chat_locks[self.chat_of(payload)]:
             error: str | None = None
             try:
-                if await self.process(payload):
+                if await self.process(payload, parsed):
                     # Marked handled in the handlers' own transaction, with the change.
                     self._in_flight.discard(delivery_id)
                     return

@@ -31,9 +31,11 @@ from reminders.scheduler import ReminderService, build_scheduler
 
 if TYPE_CHECKING:
     from aiogram import Bot
+    from aiogram.types import Update
     from starlette.middleware import Middleware
     from starlette.routing import BaseRoute
 
+    from bot.channels.zalo import ZaloUpdate
     from bot.web.board import BoardSite
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ class Running:
     """What the channels contribute: their senders, inboxes, webhook routes, pollers, clean-ups."""
 
     senders: dict[str, NoticeChannel] = field(default_factory=dict)
-    inboxes: list[Inbox] = field(default_factory=list)
+    inboxes: list[Inbox[Any]] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
     pollers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
         default_factory=list
@@ -185,7 +187,7 @@ def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook:
         replies=outbox,
         typing_after=settings.telegram_typing_after,
     )
-    inbox = Inbox(
+    inbox: Inbox[Update] = Inbox(
         channel=telegram.CHANNEL,
         open_session=app.open_session,
         process=channel.process,
@@ -251,7 +253,7 @@ def _with_zalo(app: App, running: Running, outbox: OutboxSender, *, webhook: boo
         public_base_url=settings.public_base_url,
         typing_after=settings.zalo_typing_after,
     )
-    inbox = Inbox(
+    inbox: Inbox[ZaloUpdate] = Inbox(
         channel=zalo.CHANNEL,
         open_session=app.open_session,
         process=channel.process,

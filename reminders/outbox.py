@@ -41,6 +41,7 @@ from models.queue import (
     recover_interrupted_outbox,
 )
 from models.tables import Outbox
+from reminders.group_commit import GroupCommit
 from reminders.planning import queue_quota_notices
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,45 @@ class Delivery:
     attempt: int
 
 
+@dataclass(frozen=True)
+class _Starting:
+    """A message about to leave: its row goes from pending to sending, if it is still this
+    sender's (its attempts as the sender left them; 0: a fresh row, started here)."""
+
+    outbox_id: int
+    attempt: int
+    until: datetime
+
+    def params(self) -> dict[str, object]:
+        return {"row_id": self.outbox_id, "attempt": self.attempt, "until": self.until}
+
+
+@dataclass(frozen=True)
+class _Finishing:
+    """How a message went: the values its row takes."""
+
+    outbox_id: int
+    values: dict[str, object]
+
+
+# Written for every message sent: built once, their values bound per call.
+_START = (
+    sa.update(Outbox)
+    .where(
+        col(Outbox.id) == sa.bindparam("row_id"),
+        col(Outbox.state) == OutboxState.PENDING,
+        col(Outbox.attempts) == sa.bindparam("attempt"),
+    )
+    .values(
+        state=OutboxState.SENDING,
+        claimed_until=sa.bindparam("until"),
+        attempts=sa.case((col(Outbox.attempts) == 0, 1), else_=col(Outbox.attempts)),
+    )
+    .returning(col(Outbox.id))
+)
+_FINISH = sa.update(Outbox).where(col(Outbox.id) == sa.bindparam("row_id"))  # SET: as given
+
+
 class TakenOver(Exception):
     """Another sender took the row while this one waited (its hold ran out): it sends it."""
 
@@ -116,6 +156,7 @@ class OutboxSender:
         self.lease = lease
         self.batch = batch
         self.max_attempts = max_attempts
+        self._marks = GroupCommit(self._write_marks)
 
     async def send_due(self, *, now: datetime, only: OutboxKind | None = None) -> SendResult:
         """Send every row (of one kind) due by `now`, batch after batch."""
@@ -181,33 +222,20 @@ class OutboxSender:
             message = OutboxMessage(outbox_id, row.key, row.channel, row.chat_id, reply, answers)
             return Delivery(message, attempt=row.attempts)
 
-    def _mark_sending(self, delivery: Delivery, now: datetime, *, fresh: bool) -> None:
+    async def _mark_sending(self, delivery: Delivery, now: datetime, *, fresh: bool) -> None:
         """The first request is about to leave: from now on the message may arrive, so a
         crash leaves it `sending` (then unknown), never to be sent twice. `TakenOver` if
         another sender started it meanwhile. `fresh`: a row this process just wrote and holds,
         not started yet (no attempts): it is started here too."""
-        with transaction(self.open_session) as session:
-            started = sa.update(Outbox).where(
-                col(Outbox.id) == delivery.message.outbox_id,
-                col(Outbox.state) == OutboxState.PENDING,
-            )
-            if fresh:
-                started = started.where(col(Outbox.attempts) == 0).values(attempts=1)
-            else:
-                started = started.where(col(Outbox.attempts) == delivery.attempt)
-            still_ours = (
-                session.connection()
-                .execute(
-                    started.values(
-                        state=OutboxState.SENDING, claimed_until=now + self.lease
-                    ).returning(col(Outbox.id))
-                )
-                .first()
-            )
-        if still_ours is None:
+        starting = _Starting(
+            delivery.message.outbox_id,
+            attempt=0 if fresh else delivery.attempt,
+            until=now + self.lease,
+        )
+        if not await self._marks(starting):
             raise TakenOver(delivery.message.outbox_id)
 
-    def _finish(
+    async def _finish(
         self,
         outbox_id: int,
         state: OutboxState,
@@ -221,10 +249,23 @@ class OutboxSender:
             values["sent_at"] = now
         if retry_at is not None:
             values |= {"due_at": retry_at, "claimed_until": None}
+        await self._marks(_Finishing(outbox_id, values))
+
+    def _write_marks(self, marks: Sequence[_Starting | _Finishing]) -> list[bool]:
+        """The marks of every message that started or finished meanwhile, in one
+        transaction; for each, whether it applied (a start: the row was still this
+        sender's)."""
+        applied: list[bool] = []
         with transaction(self.open_session) as session:
-            session.connection().execute(
-                sa.update(Outbox).where(col(Outbox.id) == outbox_id).values(values)
-            )
+            connection = session.connection()
+            for mark in marks:
+                if isinstance(mark, _Starting):
+                    started = connection.execute(_START, mark.params()).first()
+                    applied.append(started is not None)
+                else:
+                    connection.execute(_FINISH, {"row_id": mark.outbox_id, **mark.values})
+                    applied.append(True)
+        return applied
 
     async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
         try:
@@ -247,7 +288,7 @@ class OutboxSender:
                 chat_id=message.chat_id,
                 reply=message.reply,
                 answers_message=message.answers_message,
-                leaving=lambda: asyncio.to_thread(self._mark_sending, delivery, now, fresh=fresh),
+                leaving=lambda: self._mark_sending(delivery, now, fresh=fresh),
             )
         except TakenOver:
             log.info("%s was taken over by another sender", message.key)
@@ -257,18 +298,14 @@ class OutboxSender:
         except TemporaryFailure as error:
             await self._retry_later(delivery, error, now, result)
         except PermanentFailure as error:
-            await asyncio.to_thread(
-                self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
-            )
+            await self._finish(outbox_id, OutboxState.FAILED, now=now, error=str(error))
             result.failed += 1
             log.warning("%s cannot be delivered: %s", message.key, error)
         except OutcomeUnknown as error:
-            await asyncio.to_thread(
-                self._finish, outbox_id, OutboxState.UNKNOWN, now=now, error=str(error)
-            )
+            await self._finish(outbox_id, OutboxState.UNKNOWN, now=now, error=str(error))
             result.unknown += 1
         else:
-            await asyncio.to_thread(self._finish, outbox_id, OutboxState.SENT, now=now)
+            await self._finish(outbox_id, OutboxState.SENT, now=now)
             result.sent += 1
 
     async def _retry_later(
@@ -280,14 +317,11 @@ class OutboxSender:
             delivery.message.outbox_id,
         )
         if attempts >= self.max_attempts:
-            await asyncio.to_thread(
-                self._finish, outbox_id, OutboxState.FAILED, now=now, error=str(error)
-            )
+            await self._finish(outbox_id, OutboxState.FAILED, now=now, error=str(error))
             result.failed += 1
             log.error("%s failed %d times; giving up: %s", key, attempts, error)
             return
-        await asyncio.to_thread(
-            self._finish,
+        await self._finish(
             outbox_id,
             OutboxState.PENDING,
             now=now,

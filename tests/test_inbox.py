@@ -43,7 +43,7 @@ def test_two_workers_share_what_a_crash_left_and_handle_each_update_once(
 ) -> None:
     handled: list[tuple[str, int]] = []
 
-    async def process(payload: dict[str, Any]) -> bool:
+    async def process(payload: dict[str, Any], _parsed: object) -> bool:
         await asyncio.sleep(0.001)
         handled.append((payload["chat"], payload["n"]))
         return False
@@ -72,7 +72,7 @@ def test_an_update_goes_from_storing_to_the_handlers_after_what_a_crash_left(
     parallel."""
     handled: list[tuple[str, int]] = []
 
-    async def process(payload: dict[str, Any]) -> bool:
+    async def process(payload: dict[str, Any], _parsed: object) -> bool:
         await asyncio.sleep(0.01 if payload["n"] % 2 else 0)  # uneven work must not reorder
         handled.append((payload["chat"], payload["n"]))
         return False

@@ -258,15 +258,18 @@ class TelegramChannel:
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self.router)
 
-    async def process(self, payload: dict[str, Any]) -> bool:
-        """Handle one stored update (the inbox calls this); True if the handlers marked it
-        handled in their own transaction."""
-        try:
-            update = Update.model_validate(payload, context={"bot": self.bot})
-        except ValidationError as error:
-            raise UnreadableUpdate(
-                f"not a Telegram update ({error.error_count()} problems)"
-            ) from None
+    async def process(self, payload: dict[str, Any], parsed: Update | None) -> bool:
+        """Handle one stored update (the inbox calls this), as read by getUpdates if it came
+        that way (bound to this bot: aiogram would read it again otherwise); True if the
+        handlers marked it handled in their own transaction."""
+        update = parsed if parsed is not None and parsed.bot is self.bot else None
+        if update is None:
+            try:
+                update = Update.model_validate(payload, context={"bot": self.bot})
+            except ValidationError as error:
+                raise UnreadableUpdate(
+                    f"not a Telegram update ({error.error_count()} problems)"
+                ) from None
         return await self.dispatcher.feed_update(self.bot, update) is True
 
     # ---- inbound ----------------------------------------------------------------------------
@@ -472,7 +475,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def poll(bot: Bot, inbox: Inbox, *, polling_timeout: int, stop: asyncio.Event) -> None:
+async def poll(
+    bot: Bot, inbox: Inbox[Update], *, polling_timeout: int, stop: asyncio.Event
+) -> None:
     """Long polling into the inbox. The offset moves on (confirming a batch to Telegram) only
     after the batch is stored."""
     offset: int | None = None
@@ -502,6 +507,7 @@ async def poll(bot: Bot, inbox: Inbox, *, polling_timeout: int, stop: asyncio.Ev
                     (
                         str(update.update_id),
                         update.model_dump(mode="json", exclude_none=True, by_alias=True),
+                        update,
                     )
                     for update in updates
                 ],
@@ -509,7 +515,9 @@ async def poll(bot: Bot, inbox: Inbox, *, polling_timeout: int, stop: asyncio.Ev
             offset = updates[-1].update_id + 1
 
 
-async def _store_until_stored(inbox: Inbox, updates: list[tuple[str, dict[str, Any]]]) -> None:
+async def _store_until_stored(
+    inbox: Inbox[Update], updates: list[tuple[str, dict[str, Any], Update]]
+) -> None:
     """Keep trying to store a batch of updates (in one transaction): the offset may not move
     past one that is not stored."""
     attempt = 0

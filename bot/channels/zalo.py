@@ -247,10 +247,10 @@ class ZaloChannel:
 
     # ---- inbound ----------------------------------------------------------------------------
 
-    async def process(self, payload: dict[str, Any]) -> bool:
-        """Handle one stored update (the inbox calls this); True if the handlers marked it
-        handled in their own transaction."""
-        update = parse_update(payload)
+    async def process(self, payload: dict[str, Any], parsed: ZaloUpdate | None) -> bool:
+        """Handle one stored update (the inbox calls this), as read when it was stored if it
+        was; True if the handlers marked it handled in their own transaction."""
+        update = parsed if parsed is not None else parse_update(payload)
         if update is None:
             raise UnreadableUpdate("not a Zalo update")
         message = update.message
@@ -404,7 +404,7 @@ def _received_at(millis: int | None) -> datetime:
 
 
 async def poll(
-    client: ZaloClient, inbox: Inbox, *, polling_timeout: int, stop: asyncio.Event
+    client: ZaloClient, inbox: Inbox[ZaloUpdate], *, polling_timeout: int, stop: asyncio.Event
 ) -> None:
     """Long polling: one update per call; 408 means nothing new."""
     failures = 0
@@ -426,13 +426,13 @@ async def poll(
             failures += 1
             await _pause(str(error), failures)
             continue
-        delivery_id = delivery_id_of(update) if isinstance(update, dict) else None
-        if delivery_id is None:
+        parsed = parse_update(update) if isinstance(update, dict) else None
+        if parsed is None:
             log.info("a Zalo update of an unknown shape was skipped")
             continue
         while True:
             try:
-                await inbox.put(delivery_id, update)
+                await inbox.put(parsed.message.message_id, update, parsed)
                 break
             except SQLAlchemyError as error:
                 failures += 1

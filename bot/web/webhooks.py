@@ -10,15 +10,20 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.inbox import Inbox
+from bot.inbox import Inbox, Parsed
 from models.db import SessionFactory
 from models.tables import PublicMedia
+
+if TYPE_CHECKING:
+    from aiogram.types import Update
+
+    from bot.channels.zalo import ZaloUpdate
 
 MAX_BODY_BYTES = 1024 * 1024  # an update is a few kilobytes; files come by reference
 DRAIN_BYTES = 8 * MAX_BODY_BYTES
@@ -80,7 +85,7 @@ async def json_object(request: Request) -> dict[str, Any] | None:
 def webhook(
     path: str,
     *,
-    inbox: Inbox,
+    inbox: Inbox[Parsed],
     header: str,
     secret: str,
     delivery_id_of: Callable[[dict[str, Any]], str | None],
@@ -107,7 +112,7 @@ def webhook(
     return Route(path, receive, methods=["POST"])
 
 
-def telegram_webhook(inbox: Inbox, secret: str) -> Route:
+def telegram_webhook(inbox: Inbox[Update], secret: str) -> Route:
     """The Telegram endpoint: no token in the path."""
     from bot.channels.telegram import delivery_id_of
 
@@ -121,7 +126,7 @@ def telegram_webhook(inbox: Inbox, secret: str) -> Route:
     )
 
 
-def zalo_webhook(inbox: Inbox, secret: str) -> Route:
+def zalo_webhook(inbox: Inbox[ZaloUpdate], secret: str) -> Route:
     """The Zalo endpoint: its own path and secret header; bare or wrapped updates."""
     from bot.channels.zalo import delivery_id_of
 
