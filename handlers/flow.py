@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from handlers.choices import main_menu
 from handlers.context import Context
-from models.conversations import end_conversation
+from models.conversations import end_conversation, open_conversation, save_conversation
 from models.messages import Attachment, Choice, Reply
 from models.tables import Conversation
 
@@ -157,9 +157,7 @@ class Flow(Generic[State]):
             data=draft.model_dump(mode="json"),
             updated_at=ctx.now,
         )
-        ctx.session.add(conversation)
-        ctx.session.flush()
-        return conversation
+        return open_conversation(ctx.session, conversation)
 
     def begin_at(self, state: State, step: Step[State]) -> list[Reply]:
         """Ask the first question (of `step`) and keep the state."""
@@ -269,7 +267,7 @@ class Flow(Generic[State]):
     def save(self, state: State) -> None:
         state.conversation.data = state.draft.model_dump(mode="json")
         state.conversation.updated_at = state.ctx.now
-        state.ctx.session.add(state.conversation)
+        save_conversation(state.ctx.session, state.conversation)
 
     def end(self, state: State) -> None:
         end_conversation(state.ctx.session, state.conversation)

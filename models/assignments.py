@@ -94,9 +94,12 @@ def _of_unit(unit_id: Any) -> Select[Assignment, Task]:
     )
 
 
-# Read on most steps of a report: built once, its values bound per call.
+# Read on most steps of a report, and by every quick report: built once, values bound per call.
 _ASSIGNMENT_OF_UNIT = _of_unit(sa.bindparam("unit_id")).where(
     col(Assignment.id) == sa.bindparam("assignment_id")
+)
+_ASSIGNMENT_OF_UNIT_BY_CODE = _of_unit(sa.bindparam("unit_id")).where(
+    sa.func.upper(Task.code) == sa.bindparam("code")
 )
 
 
@@ -113,16 +116,17 @@ def assignment_of_unit(
         params = {"unit_id": unit_id, "assignment_id": assignment_id}
         row = session.exec(_ASSIGNMENT_OF_UNIT, params=params).first()
         return AssignmentView(assignment=row[0], task=row[1]) if row else None
-    query = _of_unit(unit_id)
     if not task_code:
         return None
-    exact = session.exec(query.where(sa.func.upper(Task.code) == task_code.upper())).first()
+    by_code: dict[str, object] = {"unit_id": unit_id, "code": task_code.upper()}
+    exact = session.exec(_ASSIGNMENT_OF_UNIT_BY_CODE, params=by_code).first()
     if exact is not None:
         return AssignmentView(assignment=exact[0], task=exact[1])
     compact = task_code.upper()
     for separator in CODE_SEPARATORS:
         compact = compact.replace(separator, "")
-    similar = session.exec(query.where(_compact(Task.code) == compact).limit(2)).all()
+    query = _of_unit(unit_id).where(_compact(Task.code) == compact).limit(2)
+    similar = session.exec(query).all()
     if len(similar) != 1:
         return None
     return AssignmentView(assignment=similar[0][0], task=similar[0][1])
