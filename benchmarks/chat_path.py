@@ -206,9 +206,22 @@ def drive(fake: FakeTelegram, pid: int, users: list[Officer], *, bare: bool) -> 
     )
 
 
+def first_new_update_id(engine: sa.Engine) -> int:
+    """Above every update id the database has seen: a run on a database kept from an earlier
+    run must not have its updates taken for Telegram's resends (and dropped)."""
+    with engine.connect() as connection:
+        seen = connection.execute(
+            sa.text(
+                "SELECT MAX(CAST(delivery_id AS BIGINT)) FROM inboxupdate "
+                "WHERE channel = 'telegram'"
+            )
+        ).scalar()
+    return max(1000, int(seen or 0) + 1)
+
+
 def run_project(url: str, users: list[Officer], folder: Path) -> Measure:
-    fake = FakeTelegram(token=TOKEN).start()
     engine = sa.create_engine(url)
+    fake = FakeTelegram(token=TOKEN, first_update_id=first_new_update_id(engine)).start()
     bot = BotProcess(
         engine=engine,
         fake=fake,

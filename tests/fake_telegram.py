@@ -170,11 +170,12 @@ class FakeTelegram(WaitsForTexts):
     blocked_chats: set[int] = field(default_factory=set)
     strict: StrictLimits | None = None  # None: every message is accepted at once
     port: int = 0
+    first_update_id: int = 1000  # above any a database kept from another run, if it has to be
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
         self._confirmed = 0
-        self._update_ids = itertools.count(1000)
+        self._update_ids = itertools.count(self.first_update_id)
         self._message_ids = itertools.count(1)
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
