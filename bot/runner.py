@@ -225,7 +225,7 @@ def _with_telegram(app: App, running: Running, outbox: OutboxSender, *, webhook:
     if webhook:
         from bot.web.webhooks import telegram_webhook  # Starlette: only a process that serves
 
-        running.routes.append(telegram_webhook(inbox, webhook_secret(settings)))
+        running.routes.append(telegram_webhook(inbox, webhook_secret(settings), bot))
     else:
         running.pollers.append(
             lambda stop: telegram.poll(

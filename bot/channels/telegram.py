@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from io import BytesIO
@@ -193,12 +193,18 @@ def is_timeout(error: Exception) -> bool:
     return isinstance(error, TelegramNetworkError) and "timeout" in str(error).lower()
 
 
-def delivery_id_of(payload: dict[str, Any]) -> str | None:
-    """The update id of a body that is a Telegram update, else None."""
-    try:
-        return str(Update.model_validate(payload).update_id)
-    except ValidationError:
-        return None
+def update_reader(bot: Bot) -> Callable[[dict[str, Any]], tuple[str, Update] | None]:
+    """Reads a webhook body into its update id and an `Update` bound to `bot` (so it is read
+    once: the handlers take it as it is); None if the body is not a Telegram update."""
+
+    def read(payload: dict[str, Any]) -> tuple[str, Update] | None:
+        try:
+            update = Update.model_validate(payload, context={"bot": bot})
+        except ValidationError:
+            return None
+        return str(update.update_id), update
+
+    return read
 
 
 def chat_of_update(payload: dict[str, Any]) -> str:

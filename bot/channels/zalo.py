@@ -212,10 +212,11 @@ def parse_update(payload: dict[str, Any]) -> ZaloUpdate | None:
         return None
 
 
-def delivery_id_of(payload: dict[str, Any]) -> str | None:
-    """The message id of a body that is a Zalo update, else None (Zalo has no update ids)."""
+def read_update(payload: dict[str, Any]) -> tuple[str, ZaloUpdate] | None:
+    """A body's message id (Zalo has no update ids) and the update read from it; None if it
+    is not a Zalo update."""
     update = parse_update(payload)
-    return update.message.message_id if update else None
+    return (update.message.message_id, update) if update else None
 
 
 def chat_of_update(payload: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from models.db import SessionFactory
 from models.tables import PublicMedia
 
 if TYPE_CHECKING:
+    from aiogram import Bot
     from aiogram.types import Update
 
     from bot.channels.zalo import ZaloUpdate
@@ -88,7 +89,7 @@ def webhook(
     inbox: Inbox[Parsed],
     header: str,
     secret: str,
-    delivery_id_of: Callable[[dict[str, Any]], str | None],
+    read: Callable[[dict[str, Any]], tuple[str, Parsed] | None],
     answer: dict[str, Any],
 ) -> Route:
     """A messenger's endpoint: the secret header checked on every call; a body that is not
@@ -102,40 +103,41 @@ def webhook(
             payload = await json_object(request)
         except BodyTooLarge:
             return PlainTextResponse("too large", status_code=413)
-        delivery_id = delivery_id_of(payload) if payload is not None else None
-        if payload is None or delivery_id is None:
+        update = read(payload) if payload is not None else None
+        if payload is None or update is None:
             log.info("%s: a body that is not an update was refused", path)
             return PlainTextResponse("not an update", status_code=400)
-        await inbox.put(delivery_id, payload)
+        delivery_id, parsed = update
+        await inbox.put(delivery_id, payload, parsed)
         return JSONResponse(answer)
 
     return Route(path, receive, methods=["POST"])
 
 
-def telegram_webhook(inbox: Inbox[Update], secret: str) -> Route:
+def telegram_webhook(inbox: Inbox[Update], secret: str, bot: Bot) -> Route:
     """The Telegram endpoint: no token in the path."""
-    from bot.channels.telegram import delivery_id_of
+    from bot.channels.telegram import update_reader
 
     return webhook(
         TELEGRAM_PATH,
         inbox=inbox,
         header=TELEGRAM_SECRET_HEADER,
         secret=secret,
-        delivery_id_of=delivery_id_of,
+        read=update_reader(bot),
         answer={},
     )
 
 
 def zalo_webhook(inbox: Inbox[ZaloUpdate], secret: str) -> Route:
     """The Zalo endpoint: its own path and secret header; bare or wrapped updates."""
-    from bot.channels.zalo import delivery_id_of
+    from bot.channels.zalo import read_update
 
     return webhook(
         ZALO_PATH,
         inbox=inbox,
         header=ZALO_SECRET_HEADER,
         secret=secret,
-        delivery_id_of=delivery_id_of,
+        read=read_update,
         answer={"ok": True},
     )
 
