@@ -1,0 +1,72 @@
+"""SQLite has one writer: the threads of one process queue for it on a lock, rather than on
+SQLite's busy handler (which polls with sleeps of up to 100 ms)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from models.db import make_engine
+
+THREADS = 6
+WRITES = 15
+
+
+def test_writers_of_one_process_queue_for_the_lock_instead_of_polling_the_file(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'writers.db'}")
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite would now refuse a second writer at once: only the queue keeps them apart.
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE written (thread INTEGER, n INTEGER)")
+    errors: list[BaseException] = []
+
+    def write(thread: int) -> None:
+        try:
+            for n in range(WRITES):
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(f"INSERT INTO written VALUES ({thread}, {n})")
+                    time.sleep(0.001)  # others arrive while this one holds the lock
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.connect() as connection:
+        written = connection.exec_driver_sql("SELECT COUNT(*) FROM written").scalar()
+    engine.dispose()
+    assert errors == []
+    assert written == THREADS * WRITES
+
+
+def test_a_failed_transaction_lets_the_next_writer_in(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'writers.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE written (n INTEGER NOT NULL)")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO written VALUES (NULL)")
+    except sa.exc.IntegrityError:
+        pass
+    done = threading.Event()
+
+    def next_writer() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO written VALUES (1)")
+        done.set()
+
+    threading.Thread(target=next_writer).start()
+    assert done.wait(5), "the lock was released by the rollback"
+    engine.dispose()
