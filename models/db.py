@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,12 +58,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             raise DatabaseProblem("unsupported", parsed.drivername)
-        return create_engine(
-            parsed,
-            echo=echo,
-            pool_pre_ping=True,
-            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        engine = create_engine(
+            parsed, echo=echo, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         )
+        _ping_rested_connections(engine)
+        return engine
     if backend != "sqlite":
         raise DatabaseProblem("unsupported", parsed.drivername)
     if parsed.database and parsed.database != ":memory:":
@@ -150,6 +150,31 @@ def _classified(engine: Engine, error: OperationalError) -> DatabaseProblem:
     ):
         return DatabaseProblem("unreachable", f"{engine.url.host}:{engine.url.port or 5432}")
     return DatabaseProblem("other", text[:200])
+
+
+PING_AFTER_REST_SECONDS = 1.0
+
+
+def _ping_rested_connections(engine: Engine) -> None:
+    """A pooled connection that rested is checked before use (the server may have restarted
+    or dropped it meanwhile); a dead one is replaced, so the work that asked for it does not
+    fail. One that was in use a moment ago is not: a ping on every checkout (SQLAlchemy's
+    pool_pre_ping) was a round trip per transaction, a third of a chat step's cost."""
+
+    @event.listens_for(engine, "checkin")
+    def _resting(_dbapi_connection: Any, record: Any) -> None:
+        record.info["rests_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rests_since = record.info.get("rests_since")
+        if rests_since is None or time.monotonic() - rests_since < PING_AFTER_REST_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception:
+            # The pool drops this connection and tries another, up to three times.
+            raise sa.exc.DisconnectionError from None
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -1,5 +1,7 @@
-"""SQLite has one writer: the threads of one process queue for it on a lock, rather than on
-SQLite's busy handler (which polls with sleeps of up to 100 ms)."""
+"""Connections to the database: SQLite's one writer is queued for on a lock by the threads of
+one process, rather than through SQLite's busy handler (which polls with sleeps of up to
+100 ms); a PostgreSQL connection that rested in the pool is checked before use and replaced
+if the server dropped it."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
-from models.db import make_engine
+from models.db import PING_AFTER_REST_SECONDS, make_engine
 
 THREADS = 6
 WRITES = 15
@@ -70,3 +73,18 @@ def test_a_failed_transaction_lets_the_next_writer_in(tmp_path: Path) -> None:
     threading.Thread(target=next_writer).start()
     assert done.wait(5), "the lock was released by the rollback"
     engine.dispose()
+
+
+def test_a_connection_the_server_dropped_while_it_rested_is_replaced_unnoticed(engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server that drops connections: PostgreSQL")
+    with engine.begin() as connection:
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    administrator = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    with administrator.begin() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+    administrator.dispose()
+    time.sleep(PING_AFTER_REST_SECONDS + 0.2)
+    for _ in range(3):  # whichever connection the pool hands out, the work goes through
+        with engine.begin() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
