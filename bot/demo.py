@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from handlers.onboarding import create_invite
 from locales import Translator
-from models.accounts import account_for
+from models.accounts import sender_for
 from models.assignments import ReportValues, record_report
 from models.enums import Cycle, Role, Status, UnitKind
 from models.provinces import find_province, load_province_units
@@ -205,14 +205,14 @@ def seed_demo(
     speaks as the demo ward officer."""
     if session.exec(select(Task)).first() is None:
         _seed(session, now=now, zone=zone)
-    account = account_for(
+    account = sender_for(
         session,
         channel="console",
         external_id=chat_user,
         display_name=chat_user,
         at=now,
         language="vi",
-    )
+    ).account
     if link and account.officer_id is None:
         demo_officer = session.exec(select(Officer).where(Officer.full_name == DEMO_OFFICER)).one()
         account.officer_id = demo_officer.id

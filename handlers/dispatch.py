@@ -28,15 +28,14 @@ from handlers.flows import flow_of
 from handlers.text import ParsedCommand, parse_command, row_id
 from locales import N_
 from locales.text import clean_text
-from models.accounts import account_for
+from models.accounts import sender_for
 from models.assignments import AssignmentView, assignment_of_unit
 from models.conversations import end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
-from models.officers import active_officer_and_unit
 from models.queue import OutboxMessage, mark_inbox_handled, queue_replies, record_delivery
-from models.tables import Conversation, Officer, Unit
+from models.tables import Conversation
 
 CONVERSATION_TTL = timedelta(days=7)
 ButtonHandler = Callable[[Context, str], list[Reply]]
@@ -110,7 +109,7 @@ def _replies_to(session: Session, inbound: Inbound, config: HandlerConfig) -> li
 
 
 def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Context:
-    account = account_for(
+    sender = sender_for(
         session,
         channel=inbound.channel,
         external_id=inbound.sender_id,
@@ -118,18 +117,12 @@ def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Conte
         at=inbound.received_at,
         language=config.default_language,
     )
-    officer: Officer | None = None
-    unit: Unit | None = None
-    if account.officer_id is not None and (
-        found := active_officer_and_unit(session, account.officer_id)
-    ):
-        officer, unit = found
     return Context(
         session=session,
         inbound=inbound,
-        account=account,
-        officer=officer,
-        unit=unit,
+        account=sender.account,
+        officer=sender.officer,
+        unit=sender.unit,
         config=config,
     )
 

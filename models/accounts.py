@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.tables import ChannelAccount, MessengerAccount
+from models.tables import ChannelAccount, MessengerAccount, Officer, Unit
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 # Read on every update: built once, its values bound per call.
-_ACCOUNT = select(ChannelAccount).where(
-    col(ChannelAccount.channel) == sa.bindparam("channel"),
-    col(ChannelAccount.external_id) == sa.bindparam("external_id"),
+_ACCOUNT_WITH_OFFICER = (
+    select(ChannelAccount, Officer, Unit)
+    .outerjoin(Officer, sa.and_(col(Officer.id) == ChannelAccount.officer_id, col(Officer.active)))
+    .outerjoin(Unit, col(Unit.id) == Officer.unit_id)
+    .where(
+        col(ChannelAccount.channel) == sa.bindparam("channel"),
+        col(ChannelAccount.external_id) == sa.bindparam("external_id"),
+    )
 )
 
 
-def account_for(
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote: their chat account, and the active officer it is linked to, with their unit
+    (None for an account not linked, or linked to an officer no longer active)."""
+
+    account: ChannelAccount
+    officer: Officer | None
+    unit: Unit | None
+
+
+def sender_for(
     session: Session,
     *,
     channel: str,
@@ -26,12 +42,14 @@ def account_for(
     display_name: str,
     at: datetime,
     language: str,
-) -> ChannelAccount:
-    """The chat account for a messenger identity, created on first contact. Written only
-    where something changed: a conversation's every step need not rewrite the account."""
-    account = session.exec(
-        _ACCOUNT, params={"channel": channel, "external_id": external_id}
+) -> Sender:
+    """The chat account for a messenger identity (created on first contact), with its
+    officer and unit, in one query. Written only where something changed: a conversation's
+    every step need not rewrite the account."""
+    found = session.exec(
+        _ACCOUNT_WITH_OFFICER, params={"channel": channel, "external_id": external_id}
     ).first()
+    account, officer, unit = found if found is not None else (None, None, None)
     if account is None:
         account = ChannelAccount(
             channel=channel,
@@ -49,7 +67,7 @@ def account_for(
     if account.unreachable_since is not None:
         account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
     session.flush()
-    return account
+    return Sender(account, officer, unit if officer is not None else None)
 
 
 def mark_unreachable(session: Session, *, channel: str, external_id: str, at: datetime) -> None:

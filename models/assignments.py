@@ -40,22 +40,14 @@ def unit_assignment_page(
 ) -> tuple[list[AssignmentView], int]:
     """One page of a unit's open assignments (all of them once every one is done), in the
     order of `unit_assignments`, and how many there are in all; only the page is loaded."""
-    total, still_open = session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(
-                sa.func.sum(sa.case((col(Assignment.status) != Status.DONE, 1), else_=0)), 0
-            ),
-        ).where(col(Assignment.unit_id) == unit_id)
-    ).one()
-    query = _unit_assignments_in_order(unit_id, today)
-    if still_open:
-        query = query.where(col(Assignment.status) != Status.DONE)
-    rows = session.exec(query.offset(offset).limit(limit)).all()
+    total, still_open = session.execute(_COUNTS, {"unit_id": unit_id}).one()
+    page = _OPEN_PAGE if still_open else _PAGE
+    params = {"unit_id": unit_id, "today": today, "offset": offset, "limit": limit}
+    rows = session.exec(page, params=params).all()
     return [AssignmentView(assignment=a, task=t) for a, t in rows], int(still_open or total)
 
 
-def _unit_assignments_in_order(unit_id: int, today: date) -> Select[Assignment, Task]:
+def _unit_assignments_in_order(unit_id: Any, today: Any) -> Select[Assignment, Task]:
     """A unit's assignments with their tasks, overdue first (an OVERDUE status is never
     stored: it is "not done, deadline passed"), then by deadline, then by code."""
     overdue_first = sa.case(
@@ -67,6 +59,19 @@ def _unit_assignments_in_order(unit_id: int, today: date) -> Select[Assignment, 
         .where(Assignment.unit_id == unit_id)
         .order_by(overdue_first, col(Task.deadline), col(Task.code))
     )
+
+
+# The task menu (every guided report starts there): built once, its values bound per call.
+_COUNTS = sa.select(
+    sa.func.count(),
+    sa.func.coalesce(sa.func.sum(sa.case((col(Assignment.status) != Status.DONE, 1), else_=0)), 0),
+).where(col(Assignment.unit_id) == sa.bindparam("unit_id"))
+_PAGE = (
+    _unit_assignments_in_order(sa.bindparam("unit_id"), sa.bindparam("today", type_=sa.Date))
+    .offset(sa.bindparam("offset", type_=sa.Integer))
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+_OPEN_PAGE = _PAGE.where(col(Assignment.status) != Status.DONE)
 
 
 def has_assignments(session: Session, *, unit_id: int) -> bool:

@@ -13,19 +13,6 @@ from models.provinces import fold
 from models.tables import ChannelAccount, Officer, Report, Unit
 from models.types import as_utc
 
-# Read on every update of a linked account: built once, its value bound per call.
-_ACTIVE_OFFICER_AND_UNIT = (
-    select(Officer, Unit)
-    .join(Unit, col(Unit.id) == Officer.unit_id)
-    .where(col(Officer.id) == sa.bindparam("officer_id"), col(Officer.active))
-)
-
-
-def active_officer_and_unit(session: Session, officer_id: int) -> tuple[Officer, Unit] | None:
-    """An officer still active, and their unit, in one query."""
-    found = session.exec(_ACTIVE_OFFICER_AND_UNIT, params={"officer_id": officer_id}).first()
-    return None if found is None else (found[0], found[1])
-
 
 def find_officers(session: Session, text: str, *, unit_id: int | None = None) -> list[Officer]:
     """The officers `text` names: an id, or a full name however it is typed (in a unit)."""
