@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
@@ -84,6 +84,7 @@ MESSAGE_LIMIT = 4096
 MAX_ATTEMPTS = 5
 BACKOFF_CAP = 30.0
 ALLOWED_UPDATES = ["message", "callback_query"]
+HANDLED_CHATS = frozenset({"private", "group", "supergroup"})  # not channels
 
 log = logging.getLogger(__name__)
 
@@ -256,13 +257,6 @@ class TelegramChannel:
         self.typing_after = typing_after
         self.open_session = open_session
         self.config = config
-        self.router = Router(name="telegram")
-        self.router.message.register(
-            self.on_message, F.chat.type.in_({"private", "group", "supergroup"})
-        )
-        self.router.callback_query.register(self.on_button)
-        self.dispatcher = Dispatcher()
-        self.dispatcher.include_router(self.router)
 
     async def process(self, payload: dict[str, Any], parsed: Update | None) -> bool:
         """Handle one stored update (the inbox calls this), as read by getUpdates if it came
@@ -276,7 +270,13 @@ class TelegramChannel:
                 raise UnreadableUpdate(
                     f"not a Telegram update ({error.error_count()} problems)"
                 ) from None
-        return await self.dispatcher.feed_update(self.bot, update) is True
+        # Two kinds of update, each to its method: aiogram's Dispatcher (routers, filters,
+        # middlewares, a context per update) cost more than the choice it made here.
+        if update.message is not None and update.message.chat.type in HANDLED_CHATS:
+            return await self.on_message(update.message, update)
+        if update.callback_query is not None:
+            return await self.on_button(update.callback_query, update)
+        return False
 
     # ---- inbound ----------------------------------------------------------------------------
 
