@@ -106,6 +106,21 @@ class _Finishing:
     outbox_id: int
     values: dict[str, object]
 
+    @property
+    def sent(self) -> bool:
+        """Sent: the values are the state and the time (no error, nothing to retry)."""
+        return self.values.get("state") == OutboxState.SENT and set(self.values) == {
+            "state",
+            "last_error",
+            "sent_at",
+        }
+
+    @property
+    def sent_at(self) -> datetime:
+        at = self.values["sent_at"]
+        assert isinstance(at, datetime)
+        return at
+
 
 # Written for every message sent: built once, their values bound per call.
 _START = (
@@ -123,6 +138,22 @@ _START = (
     .returning(col(Outbox.id))
 )
 _FINISH = sa.update(Outbox).where(col(Outbox.id) == sa.bindparam("row_id"))  # SET: as given
+# The same for many rows at once: the fresh replies starting, the messages that went out.
+_START_FRESH = (
+    sa.update(Outbox)
+    .where(
+        col(Outbox.id).in_(sa.bindparam("ids", expanding=True)),
+        col(Outbox.state) == OutboxState.PENDING,
+        col(Outbox.attempts) == 0,
+    )
+    .values(state=OutboxState.SENDING, claimed_until=sa.bindparam("until"), attempts=1)
+    .returning(col(Outbox.id))
+)
+_SENT = (
+    sa.update(Outbox)
+    .where(col(Outbox.id).in_(sa.bindparam("ids", expanding=True)))
+    .values(state=OutboxState.SENT, last_error=None, sent_at=sa.bindparam("at"))
+)
 
 
 class TakenOver(Exception):
@@ -253,19 +284,29 @@ class OutboxSender:
 
     def _write_marks(self, marks: Sequence[_Starting | _Finishing]) -> list[bool]:
         """The marks of every message that started or finished meanwhile, in one
-        transaction; for each, whether it applied (a start: the row was still this
-        sender's)."""
-        applied: list[bool] = []
+        transaction (the fresh replies starting in one statement, the messages sent in
+        another: a row's start and finish never share a batch, so their order holds); for
+        each, whether it applied (a start: the row was still this sender's)."""
+        fresh = [m for m in marks if isinstance(m, _Starting) and m.attempt == 0]
+        sent = [m for m in marks if isinstance(m, _Finishing) and m.sent]
+        started: set[int] = set()
         with transaction(self.open_session) as session:
             connection = session.connection()
+            if fresh:  # the replies this process wrote: all in one statement
+                ids = [m.outbox_id for m in fresh]
+                until = max(m.until for m in fresh)
+                rows = connection.execute(_START_FRESH, {"ids": ids, "until": until}).scalars()
+                started.update(row for row in rows if row is not None)
+            if sent:  # recorded sent when the last of them was
+                at = max(m.sent_at for m in sent)
+                connection.execute(_SENT, {"ids": [m.outbox_id for m in sent], "at": at})
             for mark in marks:
-                if isinstance(mark, _Starting):
-                    started = connection.execute(_START, mark.params()).first()
-                    applied.append(started is not None)
-                else:
+                if isinstance(mark, _Starting) and mark.attempt != 0:
+                    if connection.execute(_START, mark.params()).first() is not None:
+                        started.add(mark.outbox_id)
+                elif isinstance(mark, _Finishing) and not mark.sent:
                     connection.execute(_FINISH, {"row_id": mark.outbox_id, **mark.values})
-                    applied.append(True)
-        return applied
+        return [not isinstance(m, _Starting) or m.outbox_id in started for m in marks]
 
     async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
         try:
