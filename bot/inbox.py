@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from models.db import SessionFactory, transaction
-from models.queue import claim_inbox, mark_inbox_handled, store_inbox
+from models.queue import claim_inbox, mark_inbox_handled, store_inbox_many
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +80,13 @@ class Inbox(Generic[Parsed]):
     def _store(self, updates: Sequence[tuple[str, Payload, Parsed | None]]) -> list[bool]:
         at = datetime.now(UTC)
         with transaction(self.open_session) as session:
-            return [
-                store_inbox(
-                    session,
-                    channel=self.channel,
-                    delivery_id=delivery_id,
-                    payload=payload,
-                    at=at,
-                    held_until=at + self.lease,
-                )
-                for delivery_id, payload, _parsed in updates
-            ]
+            return store_inbox_many(
+                session,
+                channel=self.channel,
+                updates=[(delivery_id, payload) for delivery_id, payload, _parsed in updates],
+                at=at,
+                held_until=at + self.lease,
+            )
 
     def _start(self, delivery_id: str, payload: Payload, parsed: Parsed | None) -> None:
         """Handle an update this worker holds, after the chat's earlier ones."""

@@ -22,7 +22,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from models.enums import OutboxState
 from models.messages import Reply
-from models.sql import insert_ignoring_conflict, insert_returning_id, is_postgresql
+from models.sql import (
+    insert_ignoring_conflict,
+    insert_many_returning,
+    insert_returning_id,
+    is_postgresql,
+)
 from models.tables import InboxUpdate, Outbox, SeenDelivery
 
 log = logging.getLogger(__name__)
@@ -348,6 +353,30 @@ def record_delivery(session: Session, *, channel: str, delivery_id: str, at: dat
     return insert_ignoring_conflict(
         session, SeenDelivery, channel=channel, delivery_id=delivery_id, received_at=at
     )
+
+
+def store_inbox_many(
+    session: Session,
+    *,
+    channel: str,
+    updates: Sequence[tuple[str, dict[str, Any]]],
+    at: datetime,
+    held_until: datetime,
+) -> list[bool]:
+    """Keep a batch of raw updates (a getUpdates answer) in one statement, held by the worker
+    storing them until `held_until`; for each, False if it was stored before (a resend)."""
+    rows = [
+        {
+            "channel": channel,
+            "delivery_id": delivery_id,
+            "payload": payload,
+            "received_at": at,
+            "claimed_until": held_until,
+        }
+        for delivery_id, payload in updates
+    ]
+    stored = set(insert_many_returning(session, InboxUpdate, rows, returned="delivery_id"))
+    return [delivery_id in stored for delivery_id, _payload in updates]
 
 
 def store_inbox(

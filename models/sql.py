@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -23,6 +23,20 @@ def insert_returning_id(session: Session, table: type[SQLModel], **values: Any) 
     return None if found is None else int(found)
 
 
+def insert_many_returning(
+    session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], *, returned: str
+) -> list[Any]:
+    """Insert a few rows (all with the same columns), skipping those whose key exists; the
+    `returned` column of the rows that went in. One statement (SQLAlchemy's
+    "insertmanyvalues"): for batches of tens, not the bulk loads of
+    `insert_many_ignoring_conflict`."""
+    if not rows:
+        return []
+    connection = session.connection()
+    statement = _insert_ignoring_returning(table, connection.dialect.name, returned)
+    return list(connection.execute(statement, list(rows)).scalars())
+
+
 def _insert_returning(
     session: Session, table: type[SQLModel], values: dict[str, Any], *, returning_id: bool
 ) -> Any:
@@ -32,16 +46,22 @@ def _insert_returning(
     return connection.execute(statement, values).scalar()
 
 
-@functools.cache
 def _insert_ignoring(table: type[SQLModel], dialect_name: str, *, returning_id: bool) -> sa.Insert:
-    """`INSERT … ON CONFLICT DO NOTHING RETURNING …`, built once per table: the values come
-    as parameters, so a call costs no expression building (the chat path inserts a few rows
-    per update)."""
+    return _insert_ignoring_returning(table, dialect_name, "id" if returning_id else None)
+
+
+@functools.cache
+def _insert_ignoring_returning(
+    table: type[SQLModel], dialect_name: str, returned: str | None
+) -> sa.Insert:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING <column, or 1>`, built once per table:
+    the values come as parameters, so a call costs no expression building (the chat path
+    inserts a few rows per update)."""
     target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
-    returned = target.c.id if returning_id else sa.literal_column("1")
+    column = target.c[returned] if returned else sa.literal_column("1")
     if dialect_name == "postgresql":
-        return postgresql.insert(target).on_conflict_do_nothing().returning(returned)
-    return sqlite.insert(target).on_conflict_do_nothing().returning(returned)
+        return postgresql.insert(target).on_conflict_do_nothing().returning(column)
+    return sqlite.insert(target).on_conflict_do_nothing().returning(column)
 
 
 def insert_many_ignoring_conflict(

@@ -133,3 +133,23 @@ def test_the_handlers_mark_an_update_handled_with_its_change_even_one_seen_befor
     assert handle("41"), "a new delivery is answered"
     assert handle("42") == [], "a delivery seen before is not handled twice"
     assert all(row.handled_at is not None for row in rows(open_session, InboxUpdate))
+
+
+def test_a_batch_with_resends_stores_and_hands_over_only_the_new_updates(open_session) -> None:
+    handled: list[int] = []
+
+    async def process(payload: dict[str, Any], _parsed: object) -> bool:
+        handled.append(payload["n"])
+        return False
+
+    async def main() -> list[bool]:
+        inbox = _inbox(open_session, process, idle_check=3600)
+        task = asyncio.create_task(inbox.run())
+        assert await inbox.put("u1", {"chat": "c", "n": 1})
+        stored = await inbox.put_many([(f"u{n}", {"chat": "c", "n": n}, None) for n in (2, 1, 3)])
+        await _until(lambda: len(handled) >= 3)
+        await _stop(task)
+        return stored
+
+    assert asyncio.run(main()) == [True, False, True]
+    assert handled == [1, 2, 3], "the resend is not handled again"
