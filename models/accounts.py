@@ -25,7 +25,7 @@ _ACCOUNT_WITH_OFFICER = (
 
 
 @dataclass(frozen=True)
-class Sender:
+class SenderAccount:
     """Who wrote: their chat account, and the active officer it is linked to, with their unit
     (None for an account not linked, or linked to an officer no longer active)."""
 
@@ -42,7 +42,7 @@ def sender_for(
     display_name: str,
     at: datetime,
     language: str,
-) -> Sender:
+) -> SenderAccount:
     """The chat account for a messenger identity (created on first contact), with its
     officer and unit, in one query. Written only where something changed: a conversation's
     every step need not rewrite the account."""
@@ -67,7 +67,7 @@ def sender_for(
     if account.unreachable_since is not None:
         account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
     session.flush()
-    return Sender(account, officer, unit if officer is not None else None)
+    return SenderAccount(account, officer, unit if officer is not None else None)
 
 
 def mark_unreachable(session: Session, *, channel: str, external_id: str, at: datetime) -> None:

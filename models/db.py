@@ -159,7 +159,7 @@ def _ping_rested_connections(engine: Engine) -> None:
     """A pooled connection that rested is checked before use (the server may have restarted
     or dropped it meanwhile); a dead one is replaced, so the work that asked for it does not
     fail. One that was in use a moment ago is not: a ping on every checkout (SQLAlchemy's
-    pool_pre_ping) was a round trip per transaction, a third of a chat step's cost."""
+    pool_pre_ping) was a round trip per transaction, 0.3 ms of a 2.6 ms chat step."""
 
     @event.listens_for(engine, "checkin")
     def _resting(_dbapi_connection: Any, record: Any) -> None:

@@ -109,11 +109,11 @@ class _Finishing:
     @property
     def sent(self) -> bool:
         """Sent: the values are the state and the time (no error, nothing to retry)."""
-        return self.values.get("state") == OutboxState.SENT and set(self.values) == {
-            "state",
-            "last_error",
-            "sent_at",
-        }
+        return (
+            self.values.get("state") == OutboxState.SENT
+            and self.values.get("last_error") is None
+            and set(self.values) == {"state", "last_error", "sent_at"}
+        )
 
     @property
     def sent_at(self) -> datetime:
@@ -122,7 +122,9 @@ class _Finishing:
         return at
 
 
-# Written for every message sent: built once, their values bound per call.
+# Written for every message sent: built once, their values bound per call. A row a sender
+# took from the outbox (`_start` counted its attempt) starts one by one; the fresh replies of
+# this process start together (_START_FRESH, which counts their first attempt).
 _START = (
     sa.update(Outbox)
     .where(
@@ -130,11 +132,7 @@ _START = (
         col(Outbox.state) == OutboxState.PENDING,
         col(Outbox.attempts) == sa.bindparam("attempt"),
     )
-    .values(
-        state=OutboxState.SENDING,
-        claimed_until=sa.bindparam("until"),
-        attempts=sa.case((col(Outbox.attempts) == 0, 1), else_=col(Outbox.attempts)),
-    )
+    .values(state=OutboxState.SENDING, claimed_until=sa.bindparam("until"))
     .returning(col(Outbox.id))
 )
 _FINISH = sa.update(Outbox).where(col(Outbox.id) == sa.bindparam("row_id"))  # SET: as given
