@@ -47,18 +47,22 @@ def unit_assignment_page(
     return [AssignmentView(assignment=a, task=t) for a, t in rows], int(still_open or total)
 
 
+def _of_unit(unit_id: Any) -> Select[Assignment, Task]:
+    """A unit's assignments with their tasks (`unit_id` a value or a bound parameter)."""
+    return (
+        select(Assignment, Task)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(col(Assignment.unit_id) == unit_id)
+    )
+
+
 def _unit_assignments_in_order(unit_id: Any, today: Any) -> Select[Assignment, Task]:
     """A unit's assignments with their tasks, overdue first (an OVERDUE status is never
     stored: it is "not done, deadline passed"), then by deadline, then by code."""
     overdue_first = sa.case(
         (sa.and_(col(Assignment.status) != Status.DONE, col(Task.deadline) < today), 0), else_=1
     )
-    return (
-        select(Assignment, Task)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .where(Assignment.unit_id == unit_id)
-        .order_by(overdue_first, col(Task.deadline), col(Task.code))
-    )
+    return _of_unit(unit_id).order_by(overdue_first, col(Task.deadline), col(Task.code))
 
 
 # The task menu (every guided report starts there): built once, its values bound per call.
@@ -89,14 +93,6 @@ def _compact(code: Any) -> Any:
 
 
 CODE_SEPARATORS = ("-", ".", "/", "_", " ")
-
-
-def _of_unit(unit_id: Any) -> Select[Assignment, Task]:
-    return (
-        select(Assignment, Task)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .where(col(Assignment.unit_id) == unit_id)
-    )
 
 
 # Read on most steps of a report, and by every quick report: built once, values bound per call.

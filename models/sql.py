@@ -14,12 +14,12 @@ from sqlmodel import Session, SQLModel
 
 def insert_ignoring_conflict(session: Session, table: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same key exists; True if this call inserted it."""
-    return _insert_returning(session, table, values, returning_id=False) is not None
+    return _insert_returning(session, table, values, returned=None) is not None
 
 
 def insert_returning_id(session: Session, table: type[SQLModel], **values: Any) -> int | None:
     """Insert a row unless one with the same key exists; its id, or None if it existed."""
-    found = _insert_returning(session, table, values, returning_id=True)
+    found = _insert_returning(session, table, values, returned="id")
     return None if found is None else int(found)
 
 
@@ -38,16 +38,12 @@ def insert_many_returning(
 
 
 def _insert_returning(
-    session: Session, table: type[SQLModel], values: dict[str, Any], *, returning_id: bool
+    session: Session, table: type[SQLModel], values: dict[str, Any], *, returned: str | None
 ) -> Any:
     connection = session.connection()
-    statement = _insert_ignoring(table, connection.dialect.name, returning_id=returning_id)
+    statement = _insert_ignoring_returning(table, connection.dialect.name, returned)
     # RETURNING says whether a row went in; a row count is not reported by every driver here.
     return connection.execute(statement, values).scalar()
-
-
-def _insert_ignoring(table: type[SQLModel], dialect_name: str, *, returning_id: bool) -> sa.Insert:
-    return _insert_ignoring_returning(table, dialect_name, "id" if returning_id else None)
 
 
 @functools.cache

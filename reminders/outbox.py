@@ -101,25 +101,29 @@ class _Starting:
 
 @dataclass(frozen=True)
 class _Finishing:
-    """How a message went: the values its row takes."""
+    """How a message went: its row's new state, with the error, the time (of sending, for a
+    message sent) and, for one to try again, when."""
 
     outbox_id: int
-    values: dict[str, object]
+    state: OutboxState
+    at: datetime
+    error: str | None = None
+    retry_at: datetime | None = None
 
     @property
     def sent(self) -> bool:
-        """Sent: the values are the state and the time (no error, nothing to retry)."""
-        return (
-            self.values.get("state") == OutboxState.SENT
-            and self.values.get("last_error") is None
-            and set(self.values) == {"state", "last_error", "sent_at"}
-        )
+        return self.state == OutboxState.SENT and self.error is None and self.retry_at is None
 
-    @property
-    def sent_at(self) -> datetime:
-        at = self.values["sent_at"]
-        assert isinstance(at, datetime)
-        return at
+    def values(self) -> dict[str, object]:
+        values: dict[str, object] = {
+            "state": self.state,
+            "last_error": self.error[:500] if self.error else None,
+        }
+        if self.state == OutboxState.SENT:
+            values["sent_at"] = self.at
+        if self.retry_at is not None:
+            values |= {"due_at": self.retry_at, "claimed_until": None}
+        return values
 
 
 # Written for every message sent: built once, their values bound per call. A row a sender
@@ -273,12 +277,7 @@ class OutboxSender:
         error: str | None = None,
         retry_at: datetime | None = None,
     ) -> None:
-        values: dict[str, object] = {"state": state, "last_error": error[:500] if error else None}
-        if state == OutboxState.SENT:
-            values["sent_at"] = now
-        if retry_at is not None:
-            values |= {"due_at": retry_at, "claimed_until": None}
-        await self._marks(_Finishing(outbox_id, values))
+        await self._marks(_Finishing(outbox_id, state, now, error, retry_at))
 
     def _write_marks(self, marks: Sequence[_Starting | _Finishing]) -> list[bool]:
         """The marks of every message that started or finished meanwhile, in one
@@ -296,14 +295,14 @@ class OutboxSender:
                 rows = connection.execute(_START_FRESH, {"ids": ids, "until": until}).scalars()
                 started.update(row for row in rows if row is not None)
             if sent:  # recorded sent when the last of them was
-                at = max(m.sent_at for m in sent)
+                at = max(m.at for m in sent)
                 connection.execute(_SENT, {"ids": [m.outbox_id for m in sent], "at": at})
             for mark in marks:
                 if isinstance(mark, _Starting) and mark.attempt != 0:
                     if connection.execute(_START, mark.params()).first() is not None:
                         started.add(mark.outbox_id)
                 elif isinstance(mark, _Finishing) and not mark.sent:
-                    connection.execute(_FINISH, {"row_id": mark.outbox_id, **mark.values})
+                    connection.execute(_FINISH, {"row_id": mark.outbox_id, **mark.values()})
         return [not isinstance(m, _Starting) or m.outbox_id in started for m in marks]
 
     async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
