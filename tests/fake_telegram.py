@@ -133,6 +133,7 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 0  # 0 while the fake has not answered yet (a hung call)
+    content_type: str = ""  # how the parameters came: JSON, a form, a multipart form
 
 
 @dataclass
@@ -268,7 +269,9 @@ class FakeTelegram(WaitsForTexts):
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params, files = await self._params(request)
-        call = Call(method=method, params=params, at=time.monotonic())
+        call = Call(
+            method=method, params=params, at=time.monotonic(), content_type=request.content_type
+        )
         with self._lock:
             self.calls.append(call)
         if request.match_info["token"] != self.token:

@@ -434,6 +434,12 @@ def test_reminders_and_digests_reach_telegram(
     fake.wait_for(lambda: fake.sent("sendPhoto", chat_id=GROUP), what="the chart")
     fake.push(text_update(LAN, "/xuatfile"))
     fake.wait_for(lambda: fake.sent("sendDocument", chat_id=LAN), what="the spreadsheet")
+    # Parameters go as JSON; a file to upload, as a multipart form (aiogram's).
+    kinds = {(c.method, c.content_type) for c in fake.calls if c.status == 200}
+    assert ("sendMessage", "application/json") in kinds
+    assert ("sendPhoto", "multipart/form-data") in kinds
+    assert ("sendDocument", "multipart/form-data") in kinds
+    assert {k for m, k in kinds if m == "sendMessage"} == {"application/json"}
     assert bot.stop() == 0
 
 

@@ -9,15 +9,15 @@ Telegram asks to retry.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
@@ -59,6 +59,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
+from bot.channels.telegram_session import JsonSession
 from bot.channels.text_split import split_text
 from bot.inbox import Inbox, UnreadableUpdate
 from handlers.commands import menu_commands
@@ -111,7 +112,7 @@ def make_bot(
     *, token: str, api_base: str, limiter: RateLimiter, request_timeout: float = 30.0
 ) -> Bot:
     """An aiogram Bot talking to `api_base` (Telegram's, or a custom Bot API server)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=request_timeout)
+    session = JsonSession(api=TelegramAPIServer.from_base(api_base), timeout=request_timeout)
     session.middleware(PoliteRequests(limiter))
     return Bot(token=token, session=session)
 
@@ -223,8 +224,11 @@ def chat_of_update(payload: dict[str, Any]) -> str:
     return str(part(query, "from").get("id", "?"))
 
 
-def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
-    """One button a row; Back, Skip and Cancel together on the last row."""
+@functools.lru_cache(maxsize=2048)
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """One button a row; Back, Skip and Cancel together on the last row. Kept once built
+    (aiogram's objects are frozen): most questions show the same buttons to everyone, and
+    each button is a pydantic model bound to the bot, built anew for every message before."""
     if not choices:
         return None
     rows = [
