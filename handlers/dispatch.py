@@ -34,7 +34,7 @@ from models.conversations import end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
-from models.queue import OutboxMessage, mark_inbox_handled, queue_replies, record_delivery
+from models.queue import OutboxMessage, queue_replies, take_delivery
 from models.tables import Conversation
 
 CONVERSATION_TTL = timedelta(days=7)
@@ -77,13 +77,6 @@ def handle_queued(
     the update (if it came through the inbox) is marked handled in that transaction too.
     Returns the replies, which this process holds for a while to send them at once."""
     with transaction(open_session) as session:
-        # Marked whatever follows: a delivery seen before (its mark lost) is marked all the same.
-        mark_inbox_handled(
-            session,
-            channel=inbound.channel,
-            delivery_id=inbound.delivery_id,
-            at=datetime.now(UTC),
-        )
         return queue_replies(
             session,
             channel=inbound.channel,
@@ -98,11 +91,12 @@ def handle_queued(
 
 def _replies_to(session: Session, inbound: Inbound, config: HandlerConfig) -> list[Reply]:
     """The delivery's effects, in `session`, and its replies; none for a delivery seen before."""
-    if not record_delivery(
+    if not take_delivery(
         session,
         channel=inbound.channel,
         delivery_id=inbound.delivery_id,
-        at=inbound.received_at,
+        received_at=inbound.received_at,
+        at=datetime.now(UTC),
     ):
         return []
     return route(_context(session, inbound, config))

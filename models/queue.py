@@ -355,6 +355,23 @@ def record_delivery(session: Session, *, channel: str, delivery_id: str, at: dat
     )
 
 
+def take_delivery(
+    session: Session, *, channel: str, delivery_id: str, received_at: datetime, at: datetime
+) -> bool:
+    """The handlers take a delivery, in the transaction of its change: True the first time,
+    False if it was handled before. A delivery that came through the inbox is marked handled
+    there, and that mark is the guard (one statement; on PostgreSQL a second worker on the
+    same update waits for the first to commit, then finds it marked). Any other delivery is
+    remembered among the deliveries seen."""
+    connection = session.connection()
+    values = {"of_channel": channel, "of_delivery": delivery_id, "handled_at": at, "error": None}
+    if connection.execute(_TAKE_INBOX_UPDATE, values).first() is not None:
+        return True
+    if connection.execute(_IN_INBOX, values).first() is not None:
+        return False  # marked before: handled, or set aside
+    return record_delivery(session, channel=channel, delivery_id=delivery_id, at=received_at)
+
+
 def store_inbox_many(
     session: Session,
     *,
@@ -431,10 +448,17 @@ def mark_inbox_handled(
 
 
 # Written for every update: built once, its values bound per call.
-_MARK_INBOX_HANDLED = sa.update(InboxUpdate).where(
+_OF_DELIVERY = (
     col(InboxUpdate.channel) == sa.bindparam("of_channel"),
     col(InboxUpdate.delivery_id) == sa.bindparam("of_delivery"),
 )
+_MARK_INBOX_HANDLED = sa.update(InboxUpdate).where(*_OF_DELIVERY)
+_TAKE_INBOX_UPDATE = (
+    sa.update(InboxUpdate)
+    .where(*_OF_DELIVERY, col(InboxUpdate.handled_at).is_(None))
+    .returning(col(InboxUpdate.delivery_id))
+)
+_IN_INBOX = sa.select(sa.literal(1)).where(*_OF_DELIVERY)
 
 
 # ---- leases --------------------------------------------------------------------------------

@@ -102,20 +102,23 @@ def test_an_update_goes_from_storing_to_the_handlers_after_what_a_crash_left(
     assert all(row.handled_at is not None for row in rows(open_session, InboxUpdate))
 
 
-def test_the_handlers_mark_an_update_handled_with_its_change_even_one_seen_before(
+def test_the_handlers_take_an_update_by_marking_it_handled_with_its_change(
     open_session, config
 ) -> None:
-    """The inbox row is marked in the transaction of the change; a delivery already handled
-    (its mark lost) is marked too, not offered again after every lease."""
+    """The inbox row is marked in the transaction of the change, and that mark is the guard:
+    an update taken again (another worker, once the first one's lease ran out) or one the
+    inbox set aside is not handled; a delivery that never came through the inbox is
+    remembered among the deliveries seen instead."""
     from handlers.dispatch import handle_queued
     from models.enums import ChatKind
     from models.messages import Inbound
-    from models.queue import record_delivery
+    from models.queue import mark_inbox_handled
+    from models.tables import SeenDelivery
 
     with transaction(open_session) as session:
         for delivery in ("41", "42"):
             store_inbox(session, channel="test", delivery_id=delivery, payload={}, at=NOW)
-        record_delivery(session, channel="test", delivery_id="42", at=NOW)
+        mark_inbox_handled(session, channel="test", delivery_id="42", at=NOW, error="unreadable")
 
     def handle(delivery: str) -> list[object]:
         inbound = Inbound(
@@ -130,9 +133,34 @@ def test_the_handlers_mark_an_update_handled_with_its_change_even_one_seen_befor
         )
         return list(handle_queued(inbound, open_session=open_session, config=config))
 
-    assert handle("41"), "a new delivery is answered"
-    assert handle("42") == [], "a delivery seen before is not handled twice"
+    assert handle("41"), "a new update is answered"
     assert all(row.handled_at is not None for row in rows(open_session, InboxUpdate))
+    assert handle("41") == [], "an update handled before is not handled twice"
+    assert handle("42") == [], "nor one the inbox set aside"
+    assert rows(open_session, SeenDelivery) == [], "the inbox's mark is the only record"
+    assert handle("43"), "a delivery from outside the inbox is answered"
+    assert handle("43") == [], "once"
+    assert [d.delivery_id for d in rows(open_session, SeenDelivery)] == ["43"]
+
+
+def test_an_update_an_older_version_handled_but_left_unmarked_is_marked_by_the_upgrade(
+    engine, open_session
+) -> None:
+    """Older versions guarded by the deliveries seen and marked the inbox after: the upgrade
+    marks what they handled, so it is not taken for new."""
+    from alembic import command
+
+    from models.db import alembic_config
+    from models.queue import record_delivery
+
+    command.downgrade(alembic_config(engine), "0010")
+    with transaction(open_session) as session:
+        for delivery in ("41", "42"):
+            store_inbox(session, channel="test", delivery_id=delivery, payload={}, at=NOW)
+        record_delivery(session, channel="test", delivery_id="42", at=NOW)
+    command.upgrade(alembic_config(engine), "head")
+    handled = {row.delivery_id: row.handled_at for row in rows(open_session, InboxUpdate)}
+    assert handled == {"41": None, "42": NOW}
 
 
 def test_a_batch_with_resends_stores_and_hands_over_only_the_new_updates(open_session) -> None:
