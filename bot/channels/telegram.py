@@ -53,7 +53,6 @@ from aiogram.types import (
     Message,
     Update,
 )
-from aiogram.utils.chat_action import ChatActionSender
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,6 +60,7 @@ from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram_session import JsonSession
 from bot.channels.text_split import split_text
+from bot.channels.typing_indicator import typing_while_slow
 from bot.inbox import Inbox, UnreadableUpdate
 from handlers.commands import menu_commands
 from handlers.context import HandlerConfig
@@ -86,6 +86,7 @@ MAX_ATTEMPTS = 5
 BACKOFF_CAP = 30.0
 ALLOWED_UPDATES = ["message", "callback_query"]
 HANDLED_CHATS = frozenset({"private", "group", "supergroup"})  # not channels
+TYPING_SHOWN_FOR = 5.0  # seconds Telegram shows "typing…" after a chat action
 
 log = logging.getLogger(__name__)
 
@@ -368,8 +369,10 @@ class TelegramChannel:
     async def _answer(self, inbound: Inbound) -> bool:
         """Handle the update (its replies are stored with its changes, and it is marked
         handled), then send the replies. True: handled."""
-        async with ChatActionSender.typing(
-            chat_id=inbound.chat_id, bot=self.bot, initial_sleep=self.typing_after
+        async with typing_while_slow(
+            lambda: self.bot.send_chat_action(chat_id=inbound.chat_id, action="typing"),
+            after=self.typing_after,
+            every=TYPING_SHOWN_FOR,
         ):
             queued = await asyncio.to_thread(
                 handle_queued, inbound, open_session=self.open_session, config=self.config

@@ -9,12 +9,10 @@ are told apart by message id. The token sits in the URL path, so it is scrubbed 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import mimetypes
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -33,6 +31,7 @@ from bot.channels import numbered_menu
 from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.text_split import split_text
+from bot.channels.typing_indicator import typing_while_slow
 from bot.inbox import Inbox, UnreadableUpdate
 from handlers.context import HandlerConfig
 from handlers.dispatch import handle_queued
@@ -298,22 +297,12 @@ class ZaloChannel:
             await self.replies.send_rows(queued)
         return True
 
-    @asynccontextmanager
-    async def _typing(self, chat_id: str) -> AsyncIterator[None]:
+    def _typing(self, chat_id: str) -> AbstractAsyncContextManager[None]:
         """ "typing…" in the chat while an answer takes longer than `typing_after`."""
-
-        async def show() -> None:
-            await asyncio.sleep(self.typing_after)
-            with contextlib.suppress(ZaloError, ZaloNetworkError):
-                await self.client.call("sendChatAction", {"chat_id": chat_id, "action": "typing"})
-
-        task = asyncio.create_task(show())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        return typing_while_slow(
+            lambda: self.client.call("sendChatAction", {"chat_id": chat_id, "action": "typing"}),
+            after=self.typing_after,
+        )
 
     async def _image(self, message: ZaloMessage) -> tuple[Attachment, ...]:
         url = message.photo or message.photo_url
