@@ -10,9 +10,9 @@ The same data set and officers as benchmarks/chat_path.py (Hồ Chí Minh); each
 through the report one update after another, as the chat benchmark's bot does, and the thread's
 CPU time is summed by kind of step (each update is stored in the inbox first, as the bot
 stores it, outside the measure). The baseline replays every statement the handlers sent to
-the driver (as sent: SQL and parameters), update by update in a transaction each, on a second
-copy of the database: what the same work costs with no ORM, no SQLAlchemy and no handler code.
-Both run on scratch copies (a file copy; on PostgreSQL `CREATE DATABASE … TEMPLATE`), so
+the driver in a second walk (as sent: SQL and parameters), update by update in a transaction
+each, on a copy of the database as it was: what the same work costs with no ORM, no
+SQLAlchemy and no handler code. All run on scratch copies (a file copy; on PostgreSQL `CREATE DATABASE … TEMPLATE`), so
 the data set is left as it was.
 """
 
@@ -94,23 +94,27 @@ def button(replies: list[OutboxMessage], label: str) -> str:
     raise AssertionError(f"no button {label!r} in {[m.reply.text[:40] for m in replies]}")
 
 
-def walk(url: str, users: list[Officer]) -> Walk:
-    """Every officer through the guided report ROUNDS times, then QUICK_ROUNDS quick reports."""
+def walk(url: str, users: list[Officer], *, record: bool) -> Walk:
+    """Every officer through the guided report ROUNDS times, then QUICK_ROUNDS quick reports;
+    with `record`, every statement sent to the driver is kept (an engine event, which makes
+    each statement dearer: a walk that is timed records nothing)."""
     app = build_app(Settings(database_url=url))
     config = app.config.handlers
     result = Walk()
     sent: list[Statement] = []
 
-    @sa.event.listens_for(app.engine, "before_cursor_execute")
-    def _record(
-        _connection: object,
-        _cursor: object,
-        statement: str,
-        parameters: Any,
-        _context: object,
-        executemany: bool,
-    ) -> None:
-        sent.append((statement, parameters, executemany))
+    if record:
+
+        @sa.event.listens_for(app.engine, "before_cursor_execute")
+        def _record(
+            _connection: object,
+            _cursor: object,
+            statement: str,
+            parameters: Any,
+            _context: object,
+            executemany: bool,
+        ) -> None:
+            sent.append((statement, parameters, executemany))
 
     def step(kind: str, message: Inbound, expected: str) -> list[OutboxMessage]:
         sent.clear()
@@ -222,11 +226,14 @@ def main() -> None:
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     users = officers(url)
-    with scratch_copies(url, ("handlers", "replay")) as (handlers_copy, replay_copy):
-        result = walk(handlers_copy, users)
-        raw = replay(replay_copy, result.updates)
-    for update, seconds in zip(result.updates, raw, strict=True):
-        update.raw_seconds = seconds
+    with scratch_copies(url, ("handlers", "recorded", "replay")) as copies:
+        timed_copy, recorded_copy, replay_copy = copies
+        result = walk(timed_copy, users, record=False)
+        recorded = walk(recorded_copy, users, record=True)
+        raw = replay(replay_copy, recorded.updates)
+    for update, twin, seconds in zip(result.updates, recorded.updates, raw, strict=True):
+        assert update.kind == twin.kind
+        update.statements, update.raw_seconds = twin.statements, seconds
     print(f"{sa.make_url(url).get_backend_name()}: {len(users)} officers, CPU per update")
     print(f"  {'':24} {'handlers':>9} {'raw SQL':>8} {'ratio':>6} {'statements':>11}")
     rows = [(kind, result.of(kind)) for kind in result.kinds()]

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from locales import Translator
-from models.conversations import conversation_for
+from models.conversations import ConversationState, conversation_for
 from models.enums import Role
 from models.messages import Choice, Inbound, Reply
-from models.tables import ChannelAccount, Conversation, Officer, Unit
+from models.tables import ChannelAccount, Officer, Unit
 from reminders.calendar import WorkCalendar
 
 
@@ -71,7 +71,7 @@ class Context:
             raise RuntimeError("this handler needs an account linked to an officer")
         return self.officer
 
-    def conversation(self, *, lock: bool = False) -> Conversation | None:
+    def conversation(self, *, lock: bool = False) -> ConversationState | None:
         """This account's flow in progress in this chat, if any (`lock`: see conversation_for)."""
         assert self.account.id is not None
         return conversation_for(

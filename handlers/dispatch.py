@@ -30,12 +30,11 @@ from locales import N_
 from locales.text import clean_text
 from models.accounts import sender_for
 from models.assignments import AssignmentView, assignment_of_unit
-from models.conversations import end_conversation, last_menu
+from models.conversations import ConversationState, end_conversation, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
 from models.queue import OutboxMessage, queue_replies, take_delivery
-from models.tables import Conversation
 
 CONVERSATION_TTL = timedelta(days=7)
 ButtonHandler = Callable[[Context, str], list[Reply]]
@@ -158,7 +157,7 @@ def route(ctx: Context) -> list[Reply]:
 
 
 def _route_command(
-    ctx: Context, parsed: ParsedCommand, conversation: Conversation | None
+    ctx: Context, parsed: ParsedCommand, conversation: ConversationState | None
 ) -> list[Reply]:
     """Commands interrupt a flow, except the flow's own Back/Skip/Cancel."""
     command = BY_NAME.get(parsed.name)
@@ -189,7 +188,7 @@ def _run(ctx: Context, command: Command, args: str) -> list[Reply]:
     return command.handler(ctx, args)
 
 
-def _wrong_number(ctx: Context, conversation: Conversation | None) -> list[Reply]:
+def _wrong_number(ctx: Context, conversation: ConversationState | None) -> list[Reply]:
     """A number that picks no option: say so, and show the same menu again."""
     menu = last_menu(ctx.session, channel=ctx.inbound.channel, chat_id=ctx.inbound.chat_id)
     size = len(menu.choices) if menu else 0
@@ -223,7 +222,7 @@ UNREADABLE_ANSWERS = {
 }
 
 
-def _unreadable(ctx: Context, conversation: Conversation | None) -> list[Reply]:
+def _unreadable(ctx: Context, conversation: ConversationState | None) -> list[Reply]:
     """A sticker, a voice message, a message the messenger did not pass on: a polite word,
     and the question again if a flow is waiting for an answer."""
     assert ctx.inbound.unreadable is not None
@@ -252,7 +251,7 @@ def _outside_any_flow(ctx: Context) -> list[Reply]:
     return not_understood(ctx)
 
 
-def _continue(ctx: Context, conversation: Conversation, *, choice: str | None) -> list[Reply]:
+def _continue(ctx: Context, conversation: ConversationState, *, choice: str | None) -> list[Reply]:
     flow = flow_of(conversation)
     if flow is None:  # stored by a version that had a flow this one has not
         end_conversation(ctx.session, conversation)

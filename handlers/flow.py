@@ -18,9 +18,13 @@ from pydantic import BaseModel
 
 from handlers.choices import main_menu
 from handlers.context import Context
-from models.conversations import end_conversation, open_conversation, save_conversation
+from models.conversations import (
+    ConversationState,
+    end_conversation,
+    open_conversation,
+    save_conversation,
+)
 from models.messages import Attachment, Choice, Reply
-from models.tables import Conversation
 
 # Navigation values, and the slash commands that pick them (where a typed number would be read
 # as an answer, Back/Skip/Cancel are offered as these commands).
@@ -49,7 +53,7 @@ class FlowState(Generic[Draft]):
     """One turn of a flow: the context, the conversation row and the draft."""
 
     ctx: Context
-    conversation: Conversation
+    conversation: ConversationState
     draft: Draft
 
 
@@ -121,7 +125,7 @@ class Flow(Generic[State]):
 
     # ---- what each flow provides -----------------------------------------------------------
 
-    def load(self, ctx: Context, conversation: Conversation) -> State | list[Reply]:
+    def load(self, ctx: Context, conversation: ConversationState) -> State | list[Reply]:
         """The state of a stored conversation, or the replies that end it (it cannot go on)."""
         raise NotImplementedError
 
@@ -141,13 +145,13 @@ class Flow(Generic[State]):
     def current(self, state: State) -> Step[State]:
         return next((s for s in self.steps if s.name == state.conversation.step), self.steps[0])
 
-    def open(self, ctx: Context, draft: FlowDraft) -> Conversation:
+    def open(self, ctx: Context, draft: FlowDraft) -> ConversationState:
         """A new conversation for this flow, replacing any unfinished one in the chat."""
         assert ctx.account.id is not None
         old = ctx.conversation()
         if old is not None:
             end_conversation(ctx.session, old)
-        conversation = Conversation(
+        conversation = ConversationState(
             channel=ctx.inbound.channel,
             chat_id=ctx.inbound.chat_id,
             account_id=ctx.account.id,
@@ -168,7 +172,7 @@ class Flow(Generic[State]):
     def resume(
         self,
         ctx: Context,
-        conversation: Conversation,
+        conversation: ConversationState,
         *,
         text: str,
         choice: str | None,
@@ -229,14 +233,14 @@ class Flow(Generic[State]):
         self.save(state)
         return replies
 
-    def ask_again(self, ctx: Context, conversation: Conversation) -> list[Reply]:
+    def ask_again(self, ctx: Context, conversation: ConversationState) -> list[Reply]:
         """The current step's question, once more."""
         loaded = self.load(ctx, conversation)
         if isinstance(loaded, list):
             return loaded
         return [self.current(loaded).ask(loaded)]
 
-    def cancel(self, ctx: Context, conversation: Conversation) -> list[Reply]:
+    def cancel(self, ctx: Context, conversation: ConversationState) -> list[Reply]:
         """Drop the unfinished flow; nothing of it was saved."""
         end_conversation(ctx.session, conversation)
         return [ctx.reply(ctx.t("Cancelled. Nothing was saved."), main_menu(ctx))]
@@ -326,7 +330,7 @@ def is_edit_choice(value: str | None) -> bool:
     return value is not None and (value == EDIT or value.startswith(f"{EDIT}:"))
 
 
-def navigation_choice(conversation: Conversation, command: str) -> str | None:
+def navigation_choice(conversation: ConversationState, command: str) -> str | None:
     """The button data a navigation command (`/quaylai`, `/huy`, …) stands for in this flow."""
     value = NAVIGATION_BY_COMMAND.get(command)
     return f"{conversation.token}:{value}" if value else None

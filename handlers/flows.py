@@ -10,11 +10,11 @@ from typing import Any
 
 from handlers.flow import Flow
 from handlers.report import REPORT
-from models.tables import Conversation
+from models.conversations import ConversationState
 
 FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (REPORT,)}
 
 
-def flow_of(conversation: Conversation) -> Flow[Any] | None:
+def flow_of(conversation: ConversationState) -> Flow[Any] | None:
     """The flow a stored conversation belongs to (None: a flow this version no longer has)."""
     return FLOWS.get(conversation.flow)

@@ -38,11 +38,11 @@ from models.assignments import (
     record_report,
     unit_assignment_page,
 )
-from models.conversations import end_conversation
+from models.conversations import ConversationState, end_conversation
 from models.enums import REPORTABLE_STATUSES, Status
 from models.labels import STATUS_ICONS, STATUS_LABELS
 from models.messages import Attachment, Choice, Reply
-from models.tables import Conversation, Evidence, Report
+from models.tables import Evidence, Report
 
 TASKS_PER_PAGE = 8
 TITLE_CHARS = 48  # of a task in a menu: a phone screen's line
@@ -521,7 +521,7 @@ class ReportFlow(Flow[ReportState]):
     steps = STEPS
     summary_step = "confirm"
 
-    def load(self, ctx: Context, conversation: Conversation) -> ReportState | list[Reply]:
+    def load(self, ctx: Context, conversation: ConversationState) -> ReportState | list[Reply]:
         draft = Draft.model_validate(conversation.data)
         view = None
         if draft.assignment_id is not None:

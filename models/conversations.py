@@ -2,47 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from models.sql import is_postgresql
 from models.tables import ChatMenu, Conversation, Evidence
 
+
+@dataclass
+class ConversationState:
+    """Where one account stands in a guided flow in one chat: a `Conversation` row as the
+    handlers read and move it. Read with one Core statement and written back with one
+    (`save_conversation`), not kept by the ORM: loading the row as an ORM object and its
+    unit of work cost more than the step's own SQL."""
+
+    channel: str
+    chat_id: str
+    account_id: int
+    flow: str
+    step: str
+    token: str
+    updated_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
 # Read on every update: built once, its values bound per call.
-_CONVERSATION = select(Conversation).where(
-    col(Conversation.channel) == sa.bindparam("channel"),
-    col(Conversation.chat_id) == sa.bindparam("chat_id"),
-    col(Conversation.account_id) == sa.bindparam("account_id"),
+_TABLE = Conversation.__table__  # type: ignore[attr-defined]
+_CONVERSATION = sa.select(*(_TABLE.c[f.name] for f in fields(ConversationState))).where(
+    _TABLE.c.channel == sa.bindparam("channel"),
+    _TABLE.c.chat_id == sa.bindparam("chat_id"),
+    _TABLE.c.account_id == sa.bindparam("account_id"),
 )
 _CONVERSATION_LOCKED = _CONVERSATION.with_for_update()
 
 
 def conversation_for(
     session: Session, *, channel: str, chat_id: str, account_id: int, lock: bool = False
-) -> Conversation | None:
+) -> ConversationState | None:
     """The account's conversation in this chat; with `lock`, held until the transaction ends
-    (PostgreSQL), so two workers never move the same conversation at once.
-
-    It is not kept by the session: a step changes one row, written by `save_conversation`
-    with one statement, not by the ORM's unit of work (a fifth of a step's cost)."""
+    (PostgreSQL), so two workers never move the same conversation at once."""
     query = _CONVERSATION_LOCKED if lock and is_postgresql(session) else _CONVERSATION
     params = {"channel": channel, "chat_id": chat_id, "account_id": account_id}
-    conversation = session.exec(query, params=params).first()
-    if conversation is not None:
-        session.expunge(conversation)
-    return conversation
+    row = session.connection().execute(query, params).first()
+    return ConversationState(**row._mapping) if row is not None else None
 
 
-def open_conversation(session: Session, conversation: Conversation) -> Conversation:
+def open_conversation(session: Session, conversation: ConversationState) -> ConversationState:
     """Store a new conversation (the chat has none for this account); it gets its id."""
-    values = conversation.model_dump(exclude={"id"})
+    values = asdict(conversation)
+    del values["id"]
     conversation.id = session.connection().execute(_OPEN, values).scalar_one()
     return conversation
 
 
-def save_conversation(session: Session, conversation: Conversation) -> None:
+def save_conversation(session: Session, conversation: ConversationState) -> None:
     """Write where a conversation stands now (its step, token, answers)."""
     session.connection().execute(
         _SAVE,
@@ -56,7 +74,7 @@ def save_conversation(session: Session, conversation: Conversation) -> None:
     )
 
 
-def end_conversation(session: Session, conversation: Conversation) -> None:
+def end_conversation(session: Session, conversation: ConversationState) -> None:
     """Forget a conversation and any evidence it staged but never saved."""
     connection = session.connection()
     connection.execute(_DROP_STAGED_EVIDENCE, {"conversation_id": conversation.id})

@@ -14,7 +14,7 @@ from handlers.commands import BY_NAME, COMMANDS, menu_commands
 from handlers.context import Context
 from handlers.dispatch import _context
 from handlers.flow import Answer, Finish, Flow, FlowDraft, FlowState, Invalid, Outcome, Step
-from models.conversations import end_conversation
+from models.conversations import ConversationState, end_conversation
 from models.db import transaction
 from models.enums import ChatKind
 from models.messages import Inbound, Reply
@@ -26,7 +26,6 @@ from models.queue import (
     OverduePayload,
     ReminderPayload,
 )
-from models.tables import Conversation
 from tests.conftest import NOW, Chat
 
 
@@ -107,7 +106,7 @@ class FeedbackFlow(Flow[FeedbackState]):
     )
     finished: typing.ClassVar[list[FeedbackDraft]] = []
 
-    def load(self, ctx: Context, conversation: Conversation) -> FeedbackState | list[Reply]:
+    def load(self, ctx: Context, conversation: ConversationState) -> FeedbackState | list[Reply]:
         draft = FeedbackDraft.model_validate(conversation.data)
         return FeedbackState(ctx=ctx, conversation=conversation, draft=draft)
 
@@ -169,3 +168,12 @@ def test_outbox_keys_keep_the_form_rows_already_stored_have() -> None:
     assert escalation.key(channel="zalo", chat_id="ab") == "escalation:12:3:2026-11-30"
     digest = DigestPayload(at=datetime(2026, 11, 23, 1, tzinfo=UTC))
     assert digest.key(channel="telegram", chat_id="-100").startswith("digest:telegram:-100:")
+
+
+def test_a_conversation_as_the_handlers_hold_it_has_every_column_of_its_row() -> None:
+    from dataclasses import fields
+
+    from models.tables import Conversation
+
+    columns = set(Conversation.__table__.c.keys())  # type: ignore[attr-defined]
+    assert {f.name for f in fields(ConversationState)} == columns
