@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from handlers.onboarding import create_invite
 from locales import Translator
-from models.accounts import sender_for
+from models.accounts import link_account, sender_for
 from models.assignments import ReportValues, record_report
 from models.enums import Cycle, Role, Status, UnitKind
 from models.provinces import find_province, load_province_units
@@ -213,11 +213,13 @@ def seed_demo(
         at=now,
         language="vi",
     ).account
-    if link and account.officer_id is None:
+    officer_id = account.officer_id
+    if link and officer_id is None:
         demo_officer = session.exec(select(Officer).where(Officer.full_name == DEMO_OFFICER)).one()
-        account.officer_id = demo_officer.id
-        session.add(account)
-    officer = session.get(Officer, account.officer_id) if account.officer_id else None
+        assert demo_officer.id is not None
+        officer_id = demo_officer.id
+        link_account(session, account_id=account.id, officer_id=officer_id)
+    officer = session.get(Officer, officer_id) if officer_id else None
     unit = session.get(Unit, officer.unit_id) if officer else None
     spare = session.exec(
         select(Invite).where(col(Invite.used_at).is_(None)).order_by(col(Invite.id))

@@ -3,6 +3,7 @@ and where reminders should go (`/kenh`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -10,6 +11,7 @@ from sqlmodel import col, select
 from handlers.context import Context
 from handlers.onboarding import create_invite
 from models.messages import Choice, Reply
+from models.officers import set_preferred_channel
 from models.tables import ChannelAccount
 
 LINK_CODE_TTL = timedelta(days=1)
@@ -47,9 +49,10 @@ def choose_channel(ctx: Context, args: str = "") -> list[Reply]:
     if wanted.startswith(SET_CHANNEL):
         wanted = wanted.removeprefix(SET_CHANNEL)
     if wanted == AUTOMATIC or (wanted in mine):
-        officer.preferred_channel = None if wanted == AUTOMATIC else wanted
-        ctx.session.add(officer)
-        if officer.preferred_channel is None:
+        preferred = None if wanted == AUTOMATIC else wanted
+        set_preferred_channel(ctx.session, officer_id=officer.id, channel=preferred)
+        ctx.officer = replace(officer, preferred_channel=preferred)
+        if preferred is None:
             return [ctx.reply(_("Reminders will go to the messenger you used last."))]
         return [
             ctx.reply(

@@ -13,7 +13,7 @@ from locales import Translator
 from models.conversations import ConversationState, conversation_for
 from models.enums import Role
 from models.messages import Choice, Inbound, Reply
-from models.tables import ChannelAccount, Officer, Unit
+from models.snapshots import AccountSnapshot, OfficerSnapshot, UnitSnapshot
 from reminders.calendar import WorkCalendar
 
 
@@ -37,9 +37,9 @@ class HandlerConfig:
 class Context:
     session: Session
     inbound: Inbound
-    account: ChannelAccount
-    officer: Officer | None
-    unit: Unit | None
+    account: AccountSnapshot
+    officer: OfficerSnapshot | None
+    unit: UnitSnapshot | None
     config: HandlerConfig
 
     @property
@@ -66,7 +66,7 @@ class Context:
         return self.unit.name if self.unit else ""
 
     @property
-    def linked_officer(self) -> Officer:
+    def linked_officer(self) -> OfficerSnapshot:
         if self.officer is None:
             raise RuntimeError("this handler needs an account linked to an officer")
         return self.officer

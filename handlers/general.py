@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.choices import SET_LANGUAGE, main_menu
 from handlers.context import Context
 from locales import LANGUAGES
+from models.accounts import set_language as set_language_of
 from models.messages import Choice, Reply
 
 
@@ -12,8 +15,8 @@ def set_language(ctx: Context, args: str = "") -> list[Reply]:
     """Switch this chat account's language, or offer the choice."""
     wanted = args.strip().lower()[:2]
     if wanted in LANGUAGES:
-        ctx.account.language = wanted
-        ctx.session.add(ctx.account)
+        set_language_of(ctx.session, account_id=ctx.account.id, language=wanted)
+        ctx.account = replace(ctx.account, language=wanted)
         return [ctx.reply(ctx.t("I will speak English from now on."))]
     return [
         ctx.reply(

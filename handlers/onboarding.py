@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -11,7 +12,9 @@ from handlers import code_guard
 from handlers.choices import main_menu
 from handlers.context import Context
 from handlers.general import not_linked
+from models.accounts import link_account
 from models.messages import Reply
+from models.snapshots import Identified, OfficerSnapshot, UnitSnapshot, snapshot_of
 from models.tables import Invite, Officer, Unit
 
 # No 0/O, 1/I/L: codes are read off paper and typed on small keyboards.
@@ -23,7 +26,9 @@ def new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
 
 
-def create_invite(session: Session, *, officer: Officer, now: datetime, ttl: timedelta) -> Invite:
+def create_invite(
+    session: Session, *, officer: Identified, now: datetime, ttl: timedelta
+) -> Invite:
     """A fresh invite for `officer`, valid for `ttl`."""
     assert officer.id is not None
     while True:
@@ -98,11 +103,13 @@ def start(ctx: Context, args: str = "") -> list[Reply]:
         ]
     invite.used_at = ctx.now
     invite.used_by_account_id = ctx.account.id
-    ctx.account.officer_id = officer.id
-    ctx.session.add_all([invite, ctx.account])
-    ctx.officer = officer
-    ctx.unit = ctx.session.get(Unit, officer.unit_id)
-    unit_name = ctx.unit.name if ctx.unit else ""
+    ctx.session.add(invite)
+    ctx.officer = snapshot_of(OfficerSnapshot, officer)
+    link_account(ctx.session, account_id=ctx.account.id, officer_id=ctx.officer.id)
+    ctx.account = replace(ctx.account, officer_id=ctx.officer.id)
+    unit = ctx.session.get(Unit, officer.unit_id)
+    ctx.unit = snapshot_of(UnitSnapshot, unit) if unit else None
+    unit_name = unit.name if unit else ""
     return [
         ctx.reply(
             _(

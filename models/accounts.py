@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.snapshots import (
+    AccountSnapshot,
+    OfficerSnapshot,
+    UnitSnapshot,
+    columns_of,
+    from_row,
+)
+from models.sql import insert_ignoring_conflict
 from models.tables import ChannelAccount, MessengerAccount, Officer, Unit
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 # Read on every update: built once, its values bound per call.
 _ACCOUNT_WITH_OFFICER = (
-    select(ChannelAccount, Officer, Unit)
+    sa.select(
+        *columns_of(AccountSnapshot, "a_"),
+        *columns_of(OfficerSnapshot, "o_"),
+        *columns_of(UnitSnapshot, "u_"),
+    )
+    .select_from(ChannelAccount)
     .outerjoin(Officer, sa.and_(col(Officer.id) == ChannelAccount.officer_id, col(Officer.active)))
     .outerjoin(Unit, col(Unit.id) == Officer.unit_id)
     .where(
@@ -22,6 +35,7 @@ _ACCOUNT_WITH_OFFICER = (
         col(ChannelAccount.external_id) == sa.bindparam("external_id"),
     )
 )
+_SEEN = sa.update(ChannelAccount).where(col(ChannelAccount.id) == sa.bindparam("account_id"))
 
 
 @dataclass(frozen=True)
@@ -29,9 +43,9 @@ class SenderAccount:
     """Who wrote: their chat account, and the active officer it is linked to, with their unit
     (None for an account not linked, or linked to an officer no longer active)."""
 
-    account: ChannelAccount
-    officer: Officer | None
-    unit: Unit | None
+    account: AccountSnapshot
+    officer: OfficerSnapshot | None
+    unit: UnitSnapshot | None
 
 
 def sender_for(
@@ -46,28 +60,47 @@ def sender_for(
     """The chat account for a messenger identity (created on first contact), with its
     officer and unit, in one query. Written only where something changed: a conversation's
     every step need not rewrite the account."""
-    found = session.exec(
-        _ACCOUNT_WITH_OFFICER, params={"channel": channel, "external_id": external_id}
-    ).first()
-    account, officer, unit = found if found is not None else (None, None, None)
-    if account is None:
-        account = ChannelAccount(
-            channel=channel,
-            external_id=external_id,
+    connection = session.connection()
+    identity = {"channel": channel, "external_id": external_id}
+    found = connection.execute(_ACCOUNT_WITH_OFFICER, identity).mappings().first()
+    if found is None:
+        insert_ignoring_conflict(  # a conflict: their first message in another chat, just now
+            session,
+            ChannelAccount,
+            **identity,
             display_name=display_name,
             language=language,
             created_at=at,
+            last_seen_at=at,
         )
-        session.add(account)
-    elif display_name and account.display_name != display_name:
-        account.display_name = display_name
+        found = connection.execute(_ACCOUNT_WITH_OFFICER, identity).mappings().one()
+    account = from_row(AccountSnapshot, found, "a_")
+    assert account is not None
+    changes: dict[str, object] = {}
+    if display_name and account.display_name != display_name:
+        changes["display_name"] = display_name
     # To the minute, for the same reason.
-    if account.last_seen_at is None or abs(at - account.last_seen_at) >= LAST_SEEN_RESOLUTION:
-        account.last_seen_at = at
+    if abs(at - account.last_seen_at) >= LAST_SEEN_RESOLUTION:
+        changes["last_seen_at"] = at
     if account.unreachable_since is not None:
-        account.unreachable_since = None  # they wrote to us, so they have not blocked the bot
-    session.flush()
-    return SenderAccount(account, officer, unit if officer is not None else None)
+        changes["unreachable_since"] = None  # they wrote to us: they have not blocked the bot
+    if changes:
+        connection.execute(_SEEN.values(**changes), {"account_id": account.id})
+        account = replace(account, **changes)  # type: ignore[arg-type]
+    officer = from_row(OfficerSnapshot, found, "o_")
+    return SenderAccount(
+        account, officer, from_row(UnitSnapshot, found, "u_") if officer else None
+    )
+
+
+def set_language(session: Session, *, account_id: int, language: str) -> None:
+    """The language this chat account is spoken to in."""
+    session.connection().execute(_SEEN.values(language=language), {"account_id": account_id})
+
+
+def link_account(session: Session, *, account_id: int, officer_id: int) -> None:
+    """From now on this chat account speaks as `officer_id`."""
+    session.connection().execute(_SEEN.values(officer_id=officer_id), {"account_id": account_id})
 
 
 def mark_unreachable(session: Session, *, channel: str, external_id: str, at: datetime) -> None:

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from models.enums import Status
-from models.tables import Assignment, ChannelAccount, Evidence, Officer, Report, Task
+from models.snapshots import Identified
+from models.tables import Assignment, Evidence, Report, Task
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,8 @@ def record_report(
     session: Session,
     *,
     assignment: Assignment,
-    officer: Officer,
-    account: ChannelAccount | None,
+    officer: Identified,
+    account: Identified | None,
     values: ReportValues,
     at: datetime,
     supersedes: Report | None = None,

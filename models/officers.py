@@ -64,3 +64,10 @@ def officer_overview(session: Session, *, unit_id: int | None = None) -> list[Of
             account.channel if account.unreachable_since is None else f"{account.channel} ✗"
         )
     return list(overview.values())
+
+
+def set_preferred_channel(session: Session, *, officer_id: int, channel: str | None) -> None:
+    """Where the officer's reminders go (None: the messenger they used last)."""
+    session.connection().execute(
+        sa.update(Officer).where(col(Officer.id) == officer_id).values(preferred_channel=channel)
+    )

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.enums import Role
+from models.snapshots import Identified
 from models.tables import ChannelAccount, Officer, Unit, WebLogin, WebSession
 
 LOGIN_LINK_TTL = timedelta(minutes=15)
@@ -23,7 +24,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_login_link(session: Session, *, officer: Officer, now: datetime) -> str:
+def create_login_link(session: Session, *, officer: Identified, now: datetime) -> str:
     """A new one-time token for `officer` (only its hash is stored)."""
     assert officer.id is not None
     token = secrets.token_urlsafe(32)

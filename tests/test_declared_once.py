@@ -170,10 +170,12 @@ def test_outbox_keys_keep_the_form_rows_already_stored_have() -> None:
     assert digest.key(channel="telegram", chat_id="-100").startswith("digest:telegram:-100:")
 
 
-def test_a_conversation_as_the_handlers_hold_it_has_every_column_of_its_row() -> None:
+def test_the_rows_as_the_handlers_hold_them_have_every_column_of_their_table() -> None:
     from dataclasses import fields
 
+    from models.snapshots import TABLE_OF
     from models.tables import Conversation
 
-    columns = set(Conversation.__table__.c.keys())  # type: ignore[attr-defined]
-    assert {f.name for f in fields(ConversationState)} == columns
+    for snapshot, table in [*TABLE_OF.items(), (ConversationState, Conversation)]:
+        columns = set(table.__table__.c.keys())  # type: ignore[attr-defined]
+        assert {f.name for f in fields(snapshot)} == columns, snapshot.__name__

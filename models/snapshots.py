@@ -1,0 +1,92 @@
+"""Rows as the handlers read them on every update: frozen copies read with Core statements.
+
+Loading a row as an ORM object (identity map, instrumented attributes, the unit of work at
+commit) cost more than the statement that read it; the handlers only read these rows, and the
+few that change one say so with an UPDATE of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from models.enums import Role, UnitKind
+from models.tables import ChannelAccount, Officer, Unit
+
+
+class Identified(Protocol):
+    """A row with an id: an ORM object or one of the snapshots below."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """A `ChannelAccount` row."""
+
+    id: int
+    channel: str
+    external_id: str
+    display_name: str
+    officer_id: int | None
+    language: str
+    created_at: datetime
+    last_seen_at: datetime
+    unreachable_since: datetime | None
+
+
+@dataclass(frozen=True)
+class OfficerSnapshot:
+    """An `Officer` row."""
+
+    id: int
+    full_name: str
+    unit_id: int
+    role: Role
+    active: bool
+    preferred_channel: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UnitSnapshot:
+    """A `Unit` row."""
+
+    id: int
+    code: str
+    name: str
+    kind: UnitKind
+    province_code: str | None
+    created_at: datetime
+
+
+Snapshot = TypeVar("Snapshot", AccountSnapshot, OfficerSnapshot, UnitSnapshot)
+
+TABLE_OF: dict[type[Any], type[SQLModel]] = {
+    AccountSnapshot: ChannelAccount,
+    OfficerSnapshot: Officer,
+    UnitSnapshot: Unit,
+}
+
+
+def columns_of(snapshot: type[Snapshot], prefix: str) -> list[sa.Label[Any]]:
+    """The snapshot's columns of its table, labelled `prefix` + name (to share a SELECT)."""
+    table = TABLE_OF[snapshot].__table__  # type: ignore[attr-defined]
+    return [table.c[f.name].label(prefix + f.name) for f in fields(snapshot)]
+
+
+def from_row(snapshot: type[Snapshot], row: sa.RowMapping, prefix: str) -> Snapshot | None:
+    """The snapshot in `row` (columns labelled by `columns_of`); None where an outer join
+    found no row."""
+    values = {f.name: row[prefix + f.name] for f in fields(snapshot)}
+    return None if values["id"] is None else snapshot(**values)
+
+
+def snapshot_of(snapshot: type[Snapshot], orm_object: SQLModel) -> Snapshot:
+    """The snapshot of a row loaded as an ORM object."""
+    return snapshot(**{f.name: getattr(orm_object, f.name) for f in fields(snapshot)})
