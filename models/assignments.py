@@ -9,19 +9,27 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
 from models.enums import Status
-from models.snapshots import Identified
+from models.snapshots import AssignmentSnapshot, Identified, TaskSnapshot, columns_of, from_row
 from models.tables import Assignment, Evidence, Report, Task
 
 
 @dataclass(frozen=True)
 class AssignmentView:
-    """An assignment with its task, as officers see it in lists."""
+    """An assignment with its task, as officers see it in lists (read-only copies: a report
+    changes the row through `record_report`)."""
 
-    assignment: Assignment
-    task: Task
+    assignment: AssignmentSnapshot
+    task: TaskSnapshot
+
+    @classmethod
+    def of_row(cls, row: sa.RowMapping) -> AssignmentView:
+        assignment = from_row(AssignmentSnapshot, row, "a_")
+        task = from_row(TaskSnapshot, row, "t_")
+        assert assignment is not None
+        assert task is not None
+        return cls(assignment, task)
 
     def effective_status(self, today: date) -> Status:
         """The stored status, or OVERDUE when the deadline has passed and it is not done."""
@@ -32,8 +40,8 @@ class AssignmentView:
 
 def unit_assignments(session: Session, *, unit_id: int, today: date) -> list[AssignmentView]:
     """A unit's assignments: overdue first, then by deadline, then by code."""
-    rows = session.exec(_unit_assignments_in_order(unit_id, today)).all()
-    return [AssignmentView(assignment=a, task=t) for a, t in rows]
+    rows = session.connection().execute(_unit_assignments_in_order(unit_id, today)).mappings()
+    return [AssignmentView.of_row(row) for row in rows]
 
 
 def unit_assignment_page(
@@ -41,23 +49,25 @@ def unit_assignment_page(
 ) -> tuple[list[AssignmentView], int]:
     """One page of a unit's open assignments (all of them once every one is done), in the
     order of `unit_assignments`, and how many there are in all; only the page is loaded."""
-    total, still_open = session.execute(_COUNTS, {"unit_id": unit_id}).one()
+    connection = session.connection()
+    total, still_open = connection.execute(_COUNTS, {"unit_id": unit_id}).one()
     page = _OPEN_PAGE if still_open else _PAGE
     params = {"unit_id": unit_id, "today": today, "offset": offset, "limit": limit}
-    rows = session.exec(page, params=params).all()
-    return [AssignmentView(assignment=a, task=t) for a, t in rows], int(still_open or total)
+    rows = connection.execute(page, params).mappings()
+    return [AssignmentView.of_row(row) for row in rows], int(still_open or total)
 
 
-def _of_unit(unit_id: Any) -> Select[Assignment, Task]:
+def _of_unit(unit_id: Any) -> sa.Select[Any]:
     """A unit's assignments with their tasks (`unit_id` a value or a bound parameter)."""
     return (
-        select(Assignment, Task)
+        sa.select(*columns_of(AssignmentSnapshot, "a_"), *columns_of(TaskSnapshot, "t_"))
+        .select_from(Assignment)
         .join(Task, col(Task.id) == Assignment.task_id)
         .where(col(Assignment.unit_id) == unit_id)
     )
 
 
-def _unit_assignments_in_order(unit_id: Any, today: Any) -> Select[Assignment, Task]:
+def _unit_assignments_in_order(unit_id: Any, today: Any) -> sa.Select[Any]:
     """A unit's assignments with their tasks, overdue first (an OVERDUE status is never
     stored: it is "not done, deadline passed"), then by deadline, then by code."""
     overdue_first = sa.case(
@@ -114,24 +124,23 @@ def assignment_of_unit(
 ) -> AssignmentView | None:
     """One assignment, only if it belongs to `unit_id`: the permission rule lives here. A code
     is found as typed, or else without its separators ("NV05" for "NV-05") if that is unique."""
+    connection = session.connection()
     if assignment_id is not None:
         params = {"unit_id": unit_id, "assignment_id": assignment_id}
-        row = session.exec(_ASSIGNMENT_OF_UNIT, params=params).first()
-        return AssignmentView(assignment=row[0], task=row[1]) if row else None
+        row = connection.execute(_ASSIGNMENT_OF_UNIT, params).mappings().first()
+        return AssignmentView.of_row(row) if row else None
     if not task_code:
         return None
     by_code: dict[str, object] = {"unit_id": unit_id, "code": task_code.upper()}
-    exact = session.exec(_ASSIGNMENT_OF_UNIT_BY_CODE, params=by_code).first()
+    exact = connection.execute(_ASSIGNMENT_OF_UNIT_BY_CODE, by_code).mappings().first()
     if exact is not None:
-        return AssignmentView(assignment=exact[0], task=exact[1])
+        return AssignmentView.of_row(exact)
     compact = task_code.upper()
     for separator in CODE_SEPARATORS:
         compact = compact.replace(separator, "")
     query = _of_unit(unit_id).where(_compact(Task.code) == compact).limit(2)
-    similar = session.exec(query).all()
-    if len(similar) != 1:
-        return None
-    return AssignmentView(assignment=similar[0][0], task=similar[0][1])
+    similar = connection.execute(query).mappings().all()
+    return AssignmentView.of_row(similar[0]) if len(similar) == 1 else None
 
 
 def latest_report(session: Session, *, assignment_id: int) -> Report | None:
@@ -153,7 +162,7 @@ class ReportValues:
 def record_report(
     session: Session,
     *,
-    assignment: Assignment,
+    assignment: Assignment | AssignmentSnapshot,
     officer: Identified,
     account: Identified | None,
     values: ReportValues,
@@ -161,7 +170,8 @@ def record_report(
     supersedes: Report | None = None,
     evidence_ids: Sequence[int] = (),
 ) -> Report:
-    """Store a report (or a correction superseding one) and bring its assignment up to date."""
+    """Store a report (or a correction superseding one) and bring its assignment up to date
+    (with an UPDATE: an ORM object given as `assignment` is not refreshed)."""
     assert assignment.id is not None
     assert officer.id is not None
     report = Report(
@@ -186,17 +196,20 @@ def record_report(
             .where(col(Evidence.id).in_(evidence_ids))
             .values(report_id=report.id, conversation_id=None)
         )
+    changes: dict[str, object] = {
+        "status": values.status,
+        "percent": values.percent,
+        "last_reported_at": at,
+    }
     if values.status != Status.DONE:
-        assignment.done_at = None
+        changes["done_at"] = None
     elif assignment.status != Status.DONE or assignment.done_at is None:
-        assignment.done_at = at
-    assignment.status = values.status
-    assignment.percent = values.percent
+        changes["done_at"] = at
     if values.indicator_value is not None:
-        assignment.indicator_value = values.indicator_value
-    assignment.last_reported_at = at
-    session.add(assignment)
-    session.flush()
+        changes["indicator_value"] = values.indicator_value
+    session.connection().execute(
+        sa.update(Assignment).where(col(Assignment.id) == assignment.id).values(**changes)
+    )
     return report
 
 

@@ -8,14 +8,14 @@ few that change one say so with an UPDATE of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from models.enums import Role, UnitKind
-from models.tables import ChannelAccount, Officer, Unit
+from models.enums import Cycle, Role, Status, UnitKind
+from models.tables import Assignment, ChannelAccount, Officer, Task, Unit
 
 
 class Identified(Protocol):
@@ -65,12 +65,48 @@ class UnitSnapshot:
     created_at: datetime
 
 
-Snapshot = TypeVar("Snapshot", AccountSnapshot, OfficerSnapshot, UnitSnapshot)
+@dataclass(frozen=True)
+class TaskSnapshot:
+    """A `Task` row."""
+
+    id: int
+    code: str
+    title: str
+    description: str | None
+    indicator: str | None
+    target: float | None
+    uom: str | None
+    deadline: date
+    cycle: Cycle
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AssignmentSnapshot:
+    """An `Assignment` row."""
+
+    id: int
+    task_id: int
+    unit_id: int
+    status: Status
+    percent: int
+    indicator_value: float | None
+    last_reported_at: datetime | None
+    done_at: datetime | None
+    created_at: datetime
+
+
+Snapshot = TypeVar(
+    "Snapshot", AccountSnapshot, OfficerSnapshot, UnitSnapshot, TaskSnapshot, AssignmentSnapshot
+)
 
 TABLE_OF: dict[type[Any], type[SQLModel]] = {
     AccountSnapshot: ChannelAccount,
     OfficerSnapshot: Officer,
     UnitSnapshot: Unit,
+    TaskSnapshot: Task,
+    AssignmentSnapshot: Assignment,
 }
 
 
