@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from locales import Translator
-from models.conversations import ConversationState, conversation_for
+from models.conversations import ConversationState, conversation_for, end_conversation
 from models.enums import Role
 from models.messages import Choice, Inbound, Reply
 from models.snapshots import AccountSnapshot, OfficerSnapshot, UnitSnapshot
@@ -41,6 +41,8 @@ class Context:
     officer: OfficerSnapshot | None
     unit: UnitSnapshot | None
     config: HandlerConfig
+    # The conversation read (and whether with the lock) or opened during this update.
+    _conversation: tuple[ConversationState | None, bool] | None = field(default=None, repr=False)
 
     @property
     def t(self) -> Translator:
@@ -72,15 +74,28 @@ class Context:
         return self.officer
 
     def conversation(self, *, lock: bool = False) -> ConversationState | None:
-        """This account's flow in progress in this chat, if any (`lock`: see conversation_for)."""
-        assert self.account.id is not None
-        return conversation_for(
+        """This account's flow in progress in this chat, if any (`lock`: see
+        conversation_for); read once an update (again only to take the lock)."""
+        if self._conversation is not None and (self._conversation[1] or not lock):
+            return self._conversation[0]
+        found = conversation_for(
             self.session,
             channel=self.inbound.channel,
             chat_id=self.inbound.chat_id,
             account_id=self.account.id,
             lock=lock,
         )
+        self._conversation = (found, lock)
+        return found
+
+    def conversation_is(self, conversation: ConversationState | None) -> None:
+        """This update opened (or ended) the chat's conversation: it is what is read next."""
+        self._conversation = (conversation, True)
+
+    def end_conversation(self, conversation: ConversationState) -> None:
+        """Forget the conversation and any evidence it staged but never saved."""
+        end_conversation(self.session, conversation)
+        self.conversation_is(None)
 
     def has_role(self, *roles: Role) -> bool:
         return self.officer is not None and self.officer.role in roles

@@ -30,7 +30,7 @@ from locales import N_
 from locales.text import clean_text
 from models.accounts import sender_for
 from models.assignments import AssignmentView, assignment_of_unit
-from models.conversations import ConversationState, end_conversation, last_menu
+from models.conversations import ConversationState, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
@@ -130,7 +130,7 @@ def route(ctx: Context) -> list[Reply]:
     if conversation is not None and conversation.updated_at < ctx.now - CONVERSATION_TTL:
         # A report left half-done for a week is set aside, not continued by a stray message.
         left_on = ctx.t.date(conversation.updated_at.astimezone(ctx.config.zone).date())
-        end_conversation(ctx.session, conversation)
+        ctx.end_conversation(conversation)
         notice = ctx.reply(
             ctx.t(
                 "Your unfinished report of {date} was set aside (nothing was saved).", date=left_on
@@ -254,7 +254,7 @@ def _outside_any_flow(ctx: Context) -> list[Reply]:
 def _continue(ctx: Context, conversation: ConversationState, *, choice: str | None) -> list[Reply]:
     flow = flow_of(conversation)
     if flow is None:  # stored by a version that had a flow this one has not
-        end_conversation(ctx.session, conversation)
+        ctx.end_conversation(conversation)
         return not_understood(ctx)
     return flow.resume(
         ctx,

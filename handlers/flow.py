@@ -20,8 +20,6 @@ from handlers.choices import main_menu
 from handlers.context import Context
 from models.conversations import (
     ConversationState,
-    end_conversation,
-    open_conversation,
     save_conversation,
 )
 from models.messages import Attachment, Choice, Reply
@@ -146,11 +144,11 @@ class Flow(Generic[State]):
         return next((s for s in self.steps if s.name == state.conversation.step), self.steps[0])
 
     def open(self, ctx: Context, draft: FlowDraft) -> ConversationState:
-        """A new conversation for this flow, replacing any unfinished one in the chat."""
-        assert ctx.account.id is not None
+        """A new conversation for this flow, replacing any unfinished one in the chat; it is
+        stored by its first `save` (`begin_at`), with the question it asks."""
         old = ctx.conversation()
         if old is not None:
-            end_conversation(ctx.session, old)
+            ctx.end_conversation(old)
         conversation = ConversationState(
             channel=ctx.inbound.channel,
             chat_id=ctx.inbound.chat_id,
@@ -161,7 +159,8 @@ class Flow(Generic[State]):
             data=draft.model_dump(mode="json"),
             updated_at=ctx.now,
         )
-        return open_conversation(ctx.session, conversation)
+        ctx.conversation_is(conversation)
+        return conversation
 
     def begin_at(self, state: State, step: Step[State]) -> list[Reply]:
         """Ask the first question (of `step`) and keep the state."""
@@ -242,7 +241,7 @@ class Flow(Generic[State]):
 
     def cancel(self, ctx: Context, conversation: ConversationState) -> list[Reply]:
         """Drop the unfinished flow; nothing of it was saved."""
-        end_conversation(ctx.session, conversation)
+        ctx.end_conversation(conversation)
         return [ctx.reply(ctx.t("Cancelled. Nothing was saved."), main_menu(ctx))]
 
     def previous_step(self, state: State) -> Step[State] | None:
@@ -274,7 +273,7 @@ class Flow(Generic[State]):
         save_conversation(state.ctx.session, state.conversation)
 
     def end(self, state: State) -> None:
-        end_conversation(state.ctx.session, state.conversation)
+        state.ctx.end_conversation(state.conversation)
 
     # ---- choices every step uses -----------------------------------------------------------
 

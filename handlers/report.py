@@ -38,7 +38,7 @@ from models.assignments import (
     record_report,
     unit_assignment_page,
 )
-from models.conversations import ConversationState, end_conversation
+from models.conversations import ConversationState
 from models.enums import REPORTABLE_STATUSES, Status
 from models.labels import STATUS_ICONS, STATUS_LABELS
 from models.messages import Attachment, Choice, Reply
@@ -530,7 +530,7 @@ class ReportFlow(Flow[ReportState]):
                 ctx.session, unit_id=ctx.unit_id, assignment_id=draft.assignment_id
             )
             if view is None:
-                end_conversation(ctx.session, conversation)
+                ctx.end_conversation(conversation)
                 return [
                     ctx.reply(
                         ctx.t(

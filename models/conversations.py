@@ -52,16 +52,14 @@ def conversation_for(
     return ConversationState(**row._mapping) if row is not None else None
 
 
-def open_conversation(session: Session, conversation: ConversationState) -> ConversationState:
-    """Store a new conversation (the chat has none for this account); it gets its id."""
-    values = asdict(conversation)
-    del values["id"]
-    conversation.id = session.connection().execute(_OPEN, values).scalar_one()
-    return conversation
-
-
 def save_conversation(session: Session, conversation: ConversationState) -> None:
-    """Write where a conversation stands now (its step, token, answers)."""
+    """Write where a conversation stands now (its step, token, answers); a new one (no id
+    yet: the chat has none for this account) is stored, and gets its id."""
+    if conversation.id is None:
+        values = asdict(conversation)
+        del values["id"]
+        conversation.id = session.connection().execute(_OPEN, values).scalar_one()
+        return
     session.connection().execute(
         _SAVE,
         {
