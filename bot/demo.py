@@ -17,7 +17,7 @@ from models.accounts import link_account, sender_for
 from models.assignments import ReportValues, record_report
 from models.enums import Cycle, Role, Status, UnitKind
 from models.provinces import find_province, load_province_units
-from models.tables import Assignment, Evidence, Invite, Officer, Report, Task, Unit
+from models.tables import Assignment, Evidence, Invite, Officer, Task, Unit
 
 PROVINCE = "Quảng Ninh"
 DEMO_UNIT = "Phường Hạ Long"
@@ -295,7 +295,7 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
                     if spec.uom == "%"
                     else float(round(spec.target * percent / 100))
                 )
-            report = record_report(
+            report_id = record_report(
                 session,
                 assignment=assignment,
                 officer=officers[unit.id],
@@ -311,14 +311,14 @@ def _seed(session: Session, *, now: datetime, zone: ZoneInfo) -> None:
             )
             if status == Status.DONE and evidence_left > 0:
                 evidence_left -= 1
-                _attach_evidence(session, report, title=f"{task.code} · {unit.name}", at=now)
+                _attach_evidence(session, report_id, title=f"{task.code} · {unit.name}", at=now)
     spare_unit = next(u for u in local if u is not demo_unit)
     spare = _officer(session, rng, spare_unit, Role.OFFICER)
     session.flush()
     create_invite(session, officer=spare, now=now, ttl=timedelta(days=30))
 
 
-def _attach_evidence(session: Session, report: Report, *, title: str, at: datetime) -> None:
+def _attach_evidence(session: Session, report_id: int, *, title: str, at: datetime) -> None:
     """A photo of the signed decision and the decision as a PDF, drawn for the demo."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -340,7 +340,7 @@ def _attach_evidence(session: Session, report: Report, *, title: str, at: dateti
     for kind, file_name, content_type, data in files:
         session.add(
             Evidence(
-                report_id=report.id,
+                report_id=report_id,
                 kind=kind,
                 file_name=file_name,
                 content_type=content_type,

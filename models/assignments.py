@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.enums import Status
 from models.snapshots import AssignmentSnapshot, Identified, TaskSnapshot, columns_of, from_row
+from models.sql import insert_row
 from models.tables import Assignment, Evidence, Report, Task
 
 
@@ -169,12 +170,14 @@ def record_report(
     at: datetime,
     supersedes: Report | None = None,
     evidence_ids: Sequence[int] = (),
-) -> Report:
+) -> int:
     """Store a report (or a correction superseding one) and bring its assignment up to date
-    (with an UPDATE: an ORM object given as `assignment` is not refreshed)."""
+    (with an UPDATE: an ORM object given as `assignment` is not refreshed); the report's id."""
     assert assignment.id is not None
     assert officer.id is not None
-    report = Report(
+    report_id = insert_row(
+        session,
+        Report,
         assignment_id=assignment.id,
         officer_id=officer.id,
         account_id=account.id if account else None,
@@ -188,13 +191,11 @@ def record_report(
         supersedes_id=supersedes.id if supersedes else None,
         created_at=at,
     )
-    session.add(report)
-    session.flush()
     if evidence_ids:
-        session.execute(
+        session.connection().execute(
             sa.update(Evidence)
             .where(col(Evidence.id).in_(evidence_ids))
-            .values(report_id=report.id, conversation_id=None)
+            .values(report_id=report_id, conversation_id=None)
         )
     changes: dict[str, object] = {
         "status": values.status,
@@ -210,7 +211,7 @@ def record_report(
     session.connection().execute(
         sa.update(Assignment).where(col(Assignment.id) == assignment.id).values(**changes)
     )
-    return report
+    return report_id
 
 
 def is_superseded(session: Session, *, report_id: int) -> bool:

@@ -23,6 +23,18 @@ def insert_returning_id(session: Session, table: type[SQLModel], **values: Any) 
     return None if found is None else int(found)
 
 
+def insert_row(session: Session, table: type[SQLModel], **values: Any) -> int:
+    """Insert a row (a key already there is an IntegrityError, as the ORM would raise); its
+    id. One Core statement built once per table, not the ORM's unit of work for one row."""
+    return int(session.connection().execute(_insert_returning_id(table), values).scalar_one())
+
+
+@functools.cache
+def _insert_returning_id(table: type[SQLModel]) -> sa.Insert:
+    target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
+    return sa.insert(target).returning(target.c.id)
+
+
 def insert_many_returning(
     session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], *, returned: str
 ) -> list[Any]:
