@@ -17,18 +17,24 @@ since the bare bot has none: what is measured is the work per update.
 
 Printed: idle memory (VmRSS after start and three quiet seconds), CPU time (user + system) per
 update, updates per second, and the ratios to the bare bot.
+
+CPU time on a shared virtual machine varies from run to run (here by ±30 % for both bots, not
+always together). `--instructions` runs both bots under valgrind's callgrind and counts the
+instructions each executes per update instead: the same count run after run (±1 %), fifty
+times slower to get (minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -84,7 +90,7 @@ class Answers:
     def count(self, chat: int) -> int:
         return len(self.texts.get(chat, []))
 
-    def wait(self, done: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    def wait(self, done: Callable[[], bool], what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             self.refresh()
@@ -101,6 +107,11 @@ class Measure:
     updates: int
     cpu_seconds: float
     wall_seconds: float
+    instructions: int | None = None  # under callgrind, while the updates were handled
+
+    @property
+    def instructions_per_update(self) -> float | None:
+        return None if self.instructions is None else self.instructions / self.updates
 
     @property
     def cpu_ms_per_update(self) -> float:
@@ -153,11 +164,54 @@ def officers(url: str) -> list[Officer]:
     return [Officer(int(user), int(assignment), str(code)) for user, assignment, code in rows]
 
 
-def drive(fake: FakeTelegram, pid: int, users: list[Officer], *, bare: bool) -> Measure:
+@dataclass
+class Callgrind:
+    """Both bots under valgrind's callgrind, counting only while the updates are handled."""
+
+    folder: Path
+    counted: dict[int, int] = field(default_factory=dict)  # pid: instructions
+
+    SLOWER = 50  # than without it, roughly: every wait is stretched by as much
+
+    def launcher(self) -> list[str]:
+        return [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={self.folder}/callgrind.%p",
+        ]
+
+    def count(self, pid: int, *, on: bool) -> None:
+        switch = "on" if on else "off"
+        subprocess.run(
+            ["callgrind_control", "--instr", switch, str(pid)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def instructions(self, pid: int) -> int:
+        """The count of a process that has ended (callgrind writes it at exit)."""
+        text = (self.folder / f"callgrind.{pid}").read_text()
+        found = re.search(r"^totals: (\d+)", text, re.MULTILINE)
+        assert found is not None, "callgrind wrote no totals"
+        return int(found.group(1))
+
+
+def drive(
+    fake: FakeTelegram,
+    pid: int,
+    users: list[Officer],
+    *,
+    bare: bool,
+    callgrind: Callgrind | None = None,
+) -> Measure:
     answers = Answers(fake)
-    time.sleep(3)  # quiet: what the process holds when nobody writes
+    slower = callgrind.SLOWER if callgrind else 1
+    time.sleep(3 * (10 if callgrind else 1))  # quiet: what it holds when nobody writes
     idle = rss_mb(pid)
     updates = 0
+    if callgrind:
+        callgrind.count(pid, on=True)
     cpu_before, started = cpu_seconds(pid), time.monotonic()
 
     def step(action: str, value: str, expect: str) -> None:
@@ -185,7 +239,9 @@ def drive(fake: FakeTelegram, pid: int, users: list[Officer], *, bare: bool) -> 
             ]
 
         try:
-            answers.wait(lambda: not waiting(), f"{value or action} -> {expect}")
+            answers.wait(
+                lambda: not waiting(), f"{value or action} -> {expect}", timeout=120.0 * slower
+            )
         except TimeoutError:
             late = waiting()
             last = answers.texts.get(late[0], [])[-2:]
@@ -198,12 +254,15 @@ def drive(fake: FakeTelegram, pid: int, users: list[Officer], *, bare: bool) -> 
             step(action, value, expect)
     for round_ in range(QUICK_ROUNDS):
         step("text", f"/baocao CODE {50 + round_}% Đã hoàn thành bước {round_ + 1}", "Đã lưu")
-    return Measure(
+    measure = Measure(
         idle_rss_mb=idle,
         updates=updates,
         cpu_seconds=cpu_seconds(pid) - cpu_before,
         wall_seconds=time.monotonic() - started,
     )
+    if callgrind:
+        callgrind.count(pid, on=False)
+    return measure
 
 
 def first_new_update_id(engine: sa.Engine) -> int:
@@ -219,9 +278,12 @@ def first_new_update_id(engine: sa.Engine) -> int:
     return max(1000, int(seen or 0) + 1)
 
 
-def run_project(url: str, users: list[Officer], folder: Path) -> Measure:
+def run_project(
+    url: str, users: list[Officer], folder: Path, callgrind: Callgrind | None
+) -> Measure:
     engine = sa.create_engine(url)
     fake = FakeTelegram(token=TOKEN, first_update_id=first_new_update_id(engine)).start()
+    slow = {"telegram_request_timeout": "300", "reply_hold_seconds": "600"} if callgrind else {}
     bot = BotProcess(
         engine=engine,
         fake=fake,
@@ -229,58 +291,82 @@ def run_project(url: str, users: list[Officer], folder: Path) -> Measure:
         telegram_per_chat_interval="0",
         telegram_global_per_second="100000",
         telegram_polling_timeout="1",
-    ).start()
+        **slow,
+    ).start(launcher=callgrind.launcher() if callgrind else ())
     try:
-        bot.wait_ready()
+        bot.wait_ready(timeout=60 * (callgrind.SLOWER if callgrind else 1))
         assert bot.process is not None
-        return drive(fake, bot.process.pid, users, bare=False)
+        measure = drive(fake, bot.process.pid, users, bare=False, callgrind=callgrind)
     finally:
         bot.stop()
         fake.stop()
         engine.dispose()
+    if callgrind and bot.process is not None:
+        measure.instructions = callgrind.instructions(bot.process.pid)
+    return measure
 
 
-def run_bare(users: list[Officer]) -> Measure:
+def run_bare(users: list[Officer], callgrind: Callgrind | None) -> Measure:
     fake = FakeTelegram(token=TOKEN).start()
+    launcher = callgrind.launcher() if callgrind else []
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "benchmarks" / "bare_aiogram_bot.py")],
+        [*launcher, sys.executable, str(ROOT / "benchmarks" / "bare_aiogram_bot.py")],
         env={**os.environ, "BARE_TOKEN": TOKEN, "BARE_API_BASE": fake.base},
     )
     try:
-        fake.wait_for(lambda: bool(fake.sent("getUpdates")), what="bare bot start", timeout=60)
-        return drive(fake, process.pid, users, bare=True)
+        fake.wait_for(
+            lambda: bool(fake.sent("getUpdates")),
+            what="bare bot start",
+            timeout=60 * (callgrind.SLOWER if callgrind else 1),
+        )
+        measure = drive(fake, process.pid, users, bare=True, callgrind=callgrind)
     finally:
         process.terminate()
-        process.wait(20)
+        process.wait(20 * (callgrind.SLOWER if callgrind else 1))
         fake.stop()
+    if callgrind:
+        measure.instructions = callgrind.instructions(process.pid)
+    return measure
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--province", default="Hồ Chí Minh")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per update under valgrind's callgrind (minutes)",
+    )
     arguments = parser.parse_args()
     engine = prepare(arguments.database_url, province=arguments.province)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     users = officers(url)
     with tempfile.TemporaryDirectory() as folder:
-        project = run_project(url, users, Path(folder))
-    bare = run_bare(users)
+        callgrind = Callgrind(Path(folder)) if arguments.instructions else None
+        project = run_project(url, users, Path(folder), callgrind)
+        bare = run_bare(users, callgrind)
     print(
         f"{sa.make_url(url).get_backend_name()}: {len(users)} officers at once, "
-        f"{project.updates} updates"
+        f"{project.updates} updates" + (" (under callgrind)" if callgrind else "")
     )
-    print(f"{'':24} {'idle MB':>8} {'CPU ms/update':>14} {'updates/s':>10}")
+    extra = f" {'M instructions/update':>22}" if callgrind else ""
+    print(f"{'':24} {'idle MB':>8} {'CPU ms/update':>14} {'updates/s':>10}{extra}")
     for name, measure in (("python -m bot run", project), ("bare aiogram bot", bare)):
+        counted = measure.instructions_per_update
         print(
             f"{name:24} {measure.idle_rss_mb:8.0f} {measure.cpu_ms_per_update:14.2f}"
             f" {measure.per_second:10.0f}"
+            + (f" {counted / 1e6:22.2f}" if counted is not None else "")
         )
+    ratio = ""
+    if project.instructions_per_update and bare.instructions_per_update:
+        ratio = f" {project.instructions_per_update / bare.instructions_per_update:22.2f}"
     print(
         f"{'ratio (project / bare)':24} {project.idle_rss_mb / bare.idle_rss_mb:8.2f}"
         f" {project.cpu_ms_per_update / bare.cpu_ms_per_update:14.2f}"
-        f" {project.per_second / bare.per_second:10.2f}"
+        f" {project.per_second / bare.per_second:10.2f}" + ratio
     )
 
 

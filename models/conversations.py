@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -56,8 +56,7 @@ def save_conversation(session: Session, conversation: ConversationState) -> None
     """Write where a conversation stands now (its step, token, answers); a new one (no id
     yet: the chat has none for this account) is stored, and gets its id."""
     if conversation.id is None:
-        values = asdict(conversation)
-        del values["id"]
+        values = {k: v for k, v in vars(conversation).items() if k != "id"}
         conversation.id = session.connection().execute(_OPEN, values).scalar_one()
         return
     session.connection().execute(

@@ -110,19 +110,41 @@ TABLE_OF: dict[type[Any], type[SQLModel]] = {
 }
 
 
+_NAMES: dict[type[Any], tuple[str, ...]] = {
+    snapshot: tuple(f.name for f in fields(snapshot)) for snapshot in TABLE_OF
+}
+_LABELS: dict[tuple[type[Any], str], tuple[str, ...]] = {}
+
+
+def _names(snapshot: type[Any]) -> tuple[str, ...]:
+    return _NAMES[snapshot]
+
+
+def _labels(snapshot: type[Any], prefix: str) -> tuple[str, ...]:
+    """The column labels of `snapshot` under `prefix`, in field order (made once)."""
+    key = (snapshot, prefix)
+    if key not in _LABELS:
+        _LABELS[key] = tuple(prefix + name for name in _NAMES[snapshot])
+    return _LABELS[key]
+
+
 def columns_of(snapshot: type[Snapshot], prefix: str) -> list[sa.Label[Any]]:
     """The snapshot's columns of its table, labelled `prefix` + name (to share a SELECT)."""
     table = TABLE_OF[snapshot].__table__  # type: ignore[attr-defined]
-    return [table.c[f.name].label(prefix + f.name) for f in fields(snapshot)]
+    return [
+        table.c[name].label(label)
+        for name, label in zip(_names(snapshot), _labels(snapshot, prefix), strict=True)
+    ]
 
 
 def from_row(snapshot: type[Snapshot], row: sa.RowMapping, prefix: str) -> Snapshot | None:
     """The snapshot in `row` (columns labelled by `columns_of`); None where an outer join
     found no row."""
-    values = {f.name: row[prefix + f.name] for f in fields(snapshot)}
-    return None if values["id"] is None else snapshot(**values)
+    if row[prefix + "id"] is None:
+        return None
+    return snapshot(*(row[label] for label in _labels(snapshot, prefix)))
 
 
 def snapshot_of(snapshot: type[Snapshot], orm_object: SQLModel) -> Snapshot:
     """The snapshot of a row loaded as an ORM object."""
-    return snapshot(**{f.name: getattr(orm_object, f.name) for f in fields(snapshot)})
+    return snapshot(*(getattr(orm_object, name) for name in _names(snapshot)))

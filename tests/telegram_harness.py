@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -52,9 +53,11 @@ class BotProcess:
         self.log = workdir / f"bot-{time.monotonic_ns()}.log"
         self.port = free_port()
 
-    def start(self, *args: str) -> BotProcess:
+    def start(self, *args: str, launcher: Sequence[str] = ()) -> BotProcess:
+        """`python -m bot run` with `args`, started through `launcher` if one is given (a
+        profiler, valgrind)."""
         self.webhook = "--webhook" in args
-        command = [sys.executable, "-m", "bot", "run", *args]
+        command = [*launcher, sys.executable, "-m", "bot", "run", *args]
         if "--webhook" in args:
             command += ["--port", str(self.port)]
         with self.log.open("ab") as log:
@@ -63,12 +66,12 @@ class BotProcess:
             )
         return self
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, timeout: float = 60) -> None:
         """Ready once the command menu is registered (and, polling, the first getUpdates)."""
         self.fake.wait_for(
             lambda: len(self.fake.sent("setMyCommands")) >= 3 or self._died(),
             what="bot start",
-            timeout=60,
+            timeout=timeout,
         )
         assert not self._died(), self.output()
         if self.webhook:
