@@ -18,10 +18,7 @@ from pydantic import BaseModel
 
 from handlers.choices import main_menu
 from handlers.context import Context
-from models.conversations import (
-    ConversationState,
-    save_conversation,
-)
+from models.conversations import ConversationState, save_conversation
 from models.messages import Attachment, Choice, Reply
 
 # Navigation values, and the slash commands that pick them (where a typed number would be read

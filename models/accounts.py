@@ -35,7 +35,9 @@ _ACCOUNT_WITH_OFFICER = (
         col(ChannelAccount.external_id) == sa.bindparam("external_id"),
     )
 )
-_SEEN = sa.update(ChannelAccount).where(col(ChannelAccount.id) == sa.bindparam("account_id"))
+_UPDATE_ACCOUNT = sa.update(ChannelAccount).where(
+    col(ChannelAccount.id) == sa.bindparam("account_id")
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def sender_for(
     if account.unreachable_since is not None:
         changes["unreachable_since"] = None  # they wrote to us: they have not blocked the bot
     if changes:
-        connection.execute(_SEEN.values(**changes), {"account_id": account.id})
+        connection.execute(_UPDATE_ACCOUNT.values(**changes), {"account_id": account.id})
         account = replace(account, **changes)  # type: ignore[arg-type]
     officer = from_row(OfficerSnapshot, found, "o_")
     return SenderAccount(
@@ -95,12 +97,16 @@ def sender_for(
 
 def set_language(session: Session, *, account_id: int, language: str) -> None:
     """The language this chat account is spoken to in."""
-    session.connection().execute(_SEEN.values(language=language), {"account_id": account_id})
+    session.connection().execute(
+        _UPDATE_ACCOUNT.values(language=language), {"account_id": account_id}
+    )
 
 
 def link_account(session: Session, *, account_id: int, officer_id: int) -> None:
     """From now on this chat account speaks as `officer_id`."""
-    session.connection().execute(_SEEN.values(officer_id=officer_id), {"account_id": account_id})
+    session.connection().execute(
+        _UPDATE_ACCOUNT.values(officer_id=officer_id), {"account_id": account_id}
+    )
 
 
 def mark_unreachable(session: Session, *, channel: str, external_id: str, at: datetime) -> None:
