@@ -10,6 +10,7 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import Default, DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -33,6 +34,11 @@ from aiogram.types import (
 
 from bot.channels.telegram import keyboard
 from bot.channels.telegram_session import json_body
+from bot.channels.telegram_unread import (
+    EditMessageReplyMarkupUnread,
+    EditMessageTextUnread,
+    SendMessageUnread,
+)
 from models.messages import Choice
 
 TOKEN = "42:TEST"
@@ -160,3 +166,56 @@ def test_a_keyboard_is_built_once_per_set_of_buttons() -> None:
     again = tuple(Choice(label=c.label, data=c.data) for c in choices)
     assert keyboard(choices) is keyboard(again)
     assert keyboard(()) is None
+
+
+UNREAD = [
+    (
+        SendMessageUnread(chat_id=820_000_000_001, text="Tình trạng hiện nay?", reply_markup=MENU),
+        SendMessage(chat_id=820_000_000_001, text="Tình trạng hiện nay?", reply_markup=MENU),
+    ),
+    (
+        EditMessageTextUnread(chat_id=5, message_id=9, text="60%", reply_markup=MENU),
+        EditMessageText(chat_id=5, message_id=9, text="60%", reply_markup=MENU),
+    ),
+    (
+        EditMessageReplyMarkupUnread(chat_id=5, message_id=9, reply_markup=None),
+        EditMessageReplyMarkup(chat_id=5, message_id=9, reply_markup=None),
+    ),
+]
+SENT = json.dumps(
+    {
+        "ok": True,
+        "result": {
+            "message_id": 9,
+            "date": 1_764_700_000,
+            "chat": {"id": 5, "type": "private", "first_name": "Hà"},
+            "text": "60%",
+            "reply_markup": MENU.model_dump(exclude_none=True),
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(("unread", "method"), UNREAD, ids=lambda m: type(m).__name__)
+def test_a_method_whose_answer_is_not_read_sends_the_same_request(
+    unread: TelegramMethod[Any], method: TelegramMethod[Any]
+) -> None:
+    bot = Bot(TOKEN, default=DefaultBotProperties(parse_mode="HTML"))
+    assert unread.__api_method__ == method.__api_method__
+    assert json_body(bot, unread) == json_body(bot, method)
+    session = AiohttpSession()
+    assert session.check_response(bot, method, 200, SENT).result.message_id == 9  # type: ignore[union-attr]
+    # The message comes back as the server's JSON, not validated into aiogram's types…
+    assert session.check_response(bot, unread, 200, SENT).result["message_id"] == 9
+    # …and a refusal is the same error as before.
+    refusals = [
+        (429, {"retry_after": 3}, TelegramRetryAfter),
+        (403, None, TelegramForbiddenError),
+        (400, None, TelegramBadRequest),
+    ]
+    for status, parameters, error in refusals:
+        answer = {"ok": False, "error_code": status, "description": "refused"}
+        if parameters:
+            answer["parameters"] = parameters
+        with pytest.raises(error):
+            session.check_response(bot, unread, status, json.dumps(answer))

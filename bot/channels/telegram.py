@@ -59,6 +59,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram_session import JsonSession
+from bot.channels.telegram_unread import (
+    EditMessageReplyMarkupUnread,
+    EditMessageTextUnread,
+    SendMessageUnread,
+)
 from bot.channels.text_split import split_text
 from bot.channels.typing_indicator import typing_while_slow
 from bot.inbox import Inbox, UnreadableUpdate
@@ -164,7 +169,7 @@ class PoliteRequests(BaseRequestMiddleware):
                 log.warning(
                     "Telegram asked to wait %ss before %s",
                     error.retry_after,
-                    type(method).__name__,
+                    method.__api_method__,
                 )
                 await asyncio.sleep(error.retry_after)
             except (TelegramServerError, TelegramNetworkError) as error:
@@ -178,7 +183,7 @@ class PoliteRequests(BaseRequestMiddleware):
                 delay = backoff(attempt)
                 log.warning(
                     "%s failed (%s); retry %d in %.1fs",
-                    type(method).__name__,
+                    method.__api_method__,
                     type(error).__name__,
                     attempt,
                     delay,
@@ -386,8 +391,12 @@ class TelegramChannel:
         parts = split_text(reply.text, MESSAGE_LIMIT)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await self.bot.send_message(
-                chat_id=chat_id, text=part, reply_markup=keyboard(reply.choices) if last else None
+            await self.bot(
+                SendMessageUnread(
+                    chat_id=chat_id,
+                    text=part,
+                    reply_markup=keyboard(reply.choices) if last else None,
+                )
             )
         for attachment in reply.attachments:
             upload = BufferedInputFile(attachment.data, filename=attachment.file_name)
@@ -430,11 +439,13 @@ class TelegramChannel:
         if len(reply.text) > MESSAGE_LIMIT or reply.attachments:
             return False
         try:
-            await self.bot.edit_message_text(
-                chat_id=chat_id,
-                message_id=message_id,
-                text=reply.text,
-                reply_markup=keyboard(reply.choices),
+            await self.bot(
+                EditMessageTextUnread(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    text=reply.text,
+                    reply_markup=keyboard(reply.choices),
+                )
             )
         except TelegramBadRequest as error:
             # "message is not modified" means it already shows this; anything else: send anew.
@@ -444,8 +455,10 @@ class TelegramChannel:
     async def _retire_keyboard(self, chat_id: str, message_id: int) -> None:
         """Take the buttons off a menu that was answered, so old menus do not pile up."""
         try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=chat_id, message_id=message_id, reply_markup=None
+            await self.bot(
+                EditMessageReplyMarkupUnread(
+                    chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
             )
         except TelegramBadRequest:
             log.debug("could not remove the keyboard of message %s", message_id)
