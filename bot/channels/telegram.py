@@ -100,15 +100,15 @@ log = logging.getLogger(__name__)
 # (a few milliseconds of CPU, most of a request's cost). Holding them keeps them built.
 _RESPONSE_TYPES = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
-    for method in (
+    for method in (  # the methods the channel sends
         AnswerCallbackQuery,
-        EditMessageReplyMarkup,
-        EditMessageText,
+        EditMessageReplyMarkupUnread,
+        EditMessageTextUnread,
         GetFile,
         GetUpdates,
         SendChatAction,
         SendDocument,
-        SendMessage,
+        SendMessageUnread,
         SendPhoto,
     )
 )
