@@ -10,6 +10,7 @@ import logging
 import secrets
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,16 @@ def board_site(app: App, *, base_url: str) -> BoardSite:
             base_url=base_url.rstrip("/"),
         ),
     )
+
+
+def use_worker_threads(app: App) -> None:
+    """The running loop's threads for blocking work (`asyncio.to_thread`), as many as the
+    database wants; closed with the loop."""
+    threads = app.worker_threads
+    if threads is not None:
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="worker")
+        )
 
 
 def web_base_url(settings: Settings, *, host: str, port: int) -> str:
@@ -124,6 +135,7 @@ async def one_tick(app: App) -> TickResult:
     settings = app.settings
     if settings.telegram_token is None and settings.zalo_token is None:
         raise SettingsError("BOT_TELEGRAM_TOKEN", N_("set it, or BOT_ZALO_TOKEN, to run the bot"))
+    use_worker_threads(app)
     running = Running()
     outbox = outbox_sender(app, running.senders)
     if settings.telegram_token is not None:
@@ -315,6 +327,7 @@ async def run_bot(app: App, *, webhook: bool, host: str, port: int, web: bool = 
     # Behind a public address the messengers deliver by webhook (Zalo's polling is for
     # development only: it can miss events).
     webhook = webhook or settings.public_base_url is not None
+    use_worker_threads(app)
     running = Running()
     outbox = outbox_sender(app, running.senders)  # everything the bot says goes through it
     if settings.telegram_token is not None:
@@ -376,6 +389,7 @@ def _with_board(app: App, running: Running, *, base_url: str) -> None:
 
 async def serve_board(app: App, *, host: str, port: int) -> None:
     """`python -m bot web`: the board alone, until SIGINT/SIGTERM."""
+    use_worker_threads(app)
     running = Running()
     _with_board(app, running, base_url=web_base_url(app.settings, host=host, port=port))
     stop = asyncio.Event()
