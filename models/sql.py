@@ -5,11 +5,16 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+    _DialectInsert = PostgresqlInsert | SqliteInsert
 
 
 def insert_ignoring_conflict(session: Session, table: type[SQLModel], **values: Any) -> bool:
@@ -67,9 +72,19 @@ def _insert_ignoring_returning(
     inserts a few rows per update)."""
     target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
     column = target.c[returned] if returned else sa.literal_column("1")
+    return _insert_of(dialect_name)(target).on_conflict_do_nothing().returning(column)
+
+
+def _insert_of(dialect_name: str) -> Callable[[sa.Table], _DialectInsert]:
+    """The `insert` of SQLite's or PostgreSQL's dialect (the ones with ON CONFLICT), imported
+    when first used: a process loads the dialect it talks to, not the other one as well."""
     if dialect_name == "postgresql":
-        return postgresql.insert(target).on_conflict_do_nothing().returning(column)
-    return sqlite.insert(target).on_conflict_do_nothing().returning(column)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def insert_many_ignoring_conflict(
@@ -89,7 +104,7 @@ def insert_many_ignoring_conflict(
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         return _insert_many_by_copy(connection, target, rows)
-    statement = sqlite.insert(target).on_conflict_do_nothing().returning(target.c.id)
+    statement = _insert_of("sqlite")(target).on_conflict_do_nothing().returning(target.c.id)
     return len(connection.execute(statement, rows).all())
 
 
