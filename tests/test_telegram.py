@@ -640,3 +640,61 @@ def test_sends_keep_to_the_limits_of_a_server_that_enforces_them_to_the_letter()
     assert 429 not in statuses, "the limiter let a message through that the server refused"
     to_ha = [c.at for c in strict.calls if c.params.get("chat_id") == str(HA)]
     assert all(b - a >= 1.0 for a, b in zip(to_ha, to_ha[1:], strict=False))
+
+
+# Loaded only by what needs them: the reports' charts and spreadsheets, the board and its web
+# server, the migrations (the schema is up to date here).
+LOADED_WHEN_USED = ("matplotlib", "openpyxl", "PIL", "jinja2", "uvicorn", "starlette", "alembic")
+OTHER_DIALECT = {"sqlite": "postgresql", "postgresql": "sqlite"}
+
+
+def test_a_conversation_loads_only_what_it_uses(
+    engine: Engine, fake: FakeTelegram, invite_for, tmp_path: Path
+) -> None:
+    """What `python -m bot run` holds while it talks to officers (its idle memory): every
+    module it imports, from start to stop, as Python's import log (`-X importtime`) lists
+    them. The other database's dialect is not among them, nor what only the reports, the
+    board and migrations use."""
+    bot = BotProcess(engine=engine, fake=fake, workdir=tmp_path)
+    bot.env["PYTHONPROFILEIMPORTTIME"] = "1"
+    bot.start()
+    try:
+        bot.wait_ready()
+        link(fake, invite_for, "Nguyễn Thu Hà", HA)
+        fake.push(text_update(HA, "/baocao"))
+        fake.wait_for_text(HA, "Bạn báo cáo nhiệm vụ nào?")
+        fake.push(button_update(fake, HA, "NV-03"))
+        fake.wait_for_text(HA, "Tình trạng hiện nay")
+        fake.push(text_update(HA, "/baocao NV-03 60% Đã trình dự thảo kế hoạch"))
+        fake.wait_for_text(HA, "Đã lưu ✅")
+    finally:
+        assert bot.stop() == 0, bot.output()
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in bot.output().splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "aiogram" in imported, "the import log was read"
+    other = f"sqlalchemy.dialects.{OTHER_DIALECT[engine.dialect.name]}"
+    unexpected = sorted(
+        name for name in imported if name == other or name.split(".")[0] in LOADED_WHEN_USED
+    )
+    assert unexpected == []
+
+
+def test_on_sqlite_the_database_work_runs_in_one_thread(
+    engine: Engine, start_bot, fake: FakeTelegram, invite_for
+) -> None:
+    """SQLite takes one writer at a time (every transaction here writes): the bot's blocking
+    work goes through one thread there, not a pool whose threads queue on that lock."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL runs transactions side by side: a pool of threads")
+    bot = start_bot()
+    link(fake, invite_for, "Nguyễn Thu Hà", HA)
+    link(fake, invite_for, "Trần Văn Nam", LAN)
+    for user in (HA, LAN):  # both at once
+        fake.push(text_update(user, "/baocao NV-03 60% Đã trình dự thảo kế hoạch"))
+    for user in (HA, LAN):
+        fake.wait_for_text(user, "Đã lưu ✅")
+    threads = list(Path(f"/proc/{bot.process.pid}/task").iterdir())
+    assert len(threads) == 2, "the event loop's and one worker"
