@@ -158,18 +158,22 @@ def walk(url: str, users: list[Officer], *, record: bool) -> Walk:
 
 
 def replay(url: str, updates: list[Update]) -> list[float]:
-    """The statements of each update through the raw driver cursor, one transaction each (as
-    the handlers' own: SQLite's BEGIN IMMEDIATE is among the statements), on a database in
-    the state the walk started from; the thread's CPU time of each."""
+    """The statements of each update through the raw driver cursor, one transaction each (on
+    SQLite begun with BEGIN IMMEDIATE, as the bot's: it goes to the driver's connection, not
+    through SQLAlchemy, so it is not among the statements recorded), on a database in the
+    state the walk started from; the thread's CPU time of each."""
     engine = sa.create_engine(url)
     spent: list[float] = []
     with engine.connect() as connection:
         raw: Any = connection.connection.driver_connection
-        if engine.dialect.name == "sqlite":
-            raw.isolation_level = None  # BEGIN comes with the statements, as in the bot
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            raw.isolation_level = None  # BEGIN IMMEDIATE below, as in the bot
 
         def run(statements: list[Statement]) -> None:
             cursor = raw.cursor()
+            if sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
             for statement, parameters, many in statements:
                 if many:
                     cursor.executemany(statement, parameters)
