@@ -200,6 +200,13 @@ def _tune_sqlite(engine: Engine) -> None:
             # much of SQLAlchemy's execution machinery as any other (~20 µs, most of the
             # work of an empty transaction).
             writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            writer.done_writing()
+            # As SQLAlchemy raises it ("database is locked": its OperationalError), which
+            # the callers know how to wait out.
+            raise sa.exc.DBAPIError.instance(
+                "BEGIN IMMEDIATE", (), error, sqlite3.Error, dialect=engine.dialect
+            ) from error
         except BaseException:
             writer.done_writing()
             raise
