@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.prepared import Prepared
 from models.snapshots import (
     AccountSnapshot,
     OfficerSnapshot,
@@ -21,7 +22,7 @@ from models.tables import ChannelAccount, MessengerAccount, Officer, Unit
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 # Read on every update: built once, its values bound per call.
-_ACCOUNT_WITH_OFFICER = (
+_ACCOUNT_WITH_OFFICER = Prepared(
     sa.select(
         *columns_of(AccountSnapshot, "a_"),
         *columns_of(OfficerSnapshot, "o_"),
@@ -64,7 +65,7 @@ def sender_for(
     every step need not rewrite the account."""
     connection = session.connection()
     identity = {"channel": channel, "external_id": external_id}
-    found = connection.execute(_ACCOUNT_WITH_OFFICER, identity).mappings().first()
+    found = _ACCOUNT_WITH_OFFICER.mapping(connection, identity)
     if found is None:
         insert_ignoring_conflict(  # a conflict: their first message in another chat, just now
             session,
@@ -75,7 +76,8 @@ def sender_for(
             created_at=at,
             last_seen_at=at,
         )
-        found = connection.execute(_ACCOUNT_WITH_OFFICER, identity).mappings().one()
+        found = _ACCOUNT_WITH_OFFICER.mapping(connection, identity)
+        assert found is not None, "the account was just stored"
     account = from_row(AccountSnapshot, found, "a_")
     assert account is not None
     changes: dict[str, object] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.enums import Status
+from models.prepared import Prepared
 from models.snapshots import AssignmentSnapshot, Identified, TaskSnapshot, columns_of, from_row
 from models.sql import insert_row
 from models.tables import Assignment, Evidence, Report, Task
@@ -25,7 +26,7 @@ class AssignmentView:
     task: TaskSnapshot
 
     @classmethod
-    def of_row(cls, row: sa.RowMapping) -> AssignmentView:
+    def of_row(cls, row: Mapping[Any, Any]) -> AssignmentView:
         assignment = from_row(AssignmentSnapshot, row, "a_")
         task = from_row(TaskSnapshot, row, "t_")
         assert assignment is not None
@@ -51,10 +52,12 @@ def unit_assignment_page(
     """One page of a unit's open assignments (all of them once every one is done), in the
     order of `unit_assignments`, and how many there are in all; only the page is loaded."""
     connection = session.connection()
-    total, still_open = connection.execute(_COUNTS, {"unit_id": unit_id}).one()
+    counted = _COUNTS.first(connection, {"unit_id": unit_id})
+    assert counted is not None  # an aggregate: always one row
+    total, still_open = counted
     page = _OPEN_PAGE if still_open else _PAGE
     params = {"unit_id": unit_id, "today": today, "offset": offset, "limit": limit}
-    rows = connection.execute(page, params).mappings()
+    rows = page.mappings(connection, params)
     return [AssignmentView.of_row(row) for row in rows], int(still_open or total)
 
 
@@ -78,23 +81,32 @@ def _unit_assignments_in_order(unit_id: Any, today: Any) -> sa.Select[Any]:
 
 
 # The task menu (every guided report starts there): built once, its values bound per call.
-_COUNTS = sa.select(
-    sa.func.count(),
-    sa.func.coalesce(sa.func.sum(sa.case((col(Assignment.status) != Status.DONE, 1), else_=0)), 0),
-).where(col(Assignment.unit_id) == sa.bindparam("unit_id"))
-_PAGE = (
+_COUNTS = Prepared(
+    sa.select(
+        sa.func.count(),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((col(Assignment.status) != Status.DONE, 1), else_=0)), 0
+        ),
+    ).where(col(Assignment.unit_id) == sa.bindparam("unit_id"))
+)
+_ALL_PAGE = (
     _unit_assignments_in_order(sa.bindparam("unit_id"), sa.bindparam("today", type_=sa.Date))
     .offset(sa.bindparam("offset", type_=sa.Integer))
     .limit(sa.bindparam("limit", type_=sa.Integer))
 )
-_OPEN_PAGE = _PAGE.where(col(Assignment.status) != Status.DONE)
+_PAGE = Prepared(_ALL_PAGE)
+_OPEN_PAGE = Prepared(_ALL_PAGE.where(col(Assignment.status) != Status.DONE))
 
 
 def has_assignments(session: Session, *, unit_id: int) -> bool:
-    return (
-        session.exec(select(Assignment.id).where(Assignment.unit_id == unit_id).limit(1)).first()
-        is not None
-    )
+    return _ANY_ASSIGNMENT.first(session.connection(), {"unit_id": unit_id}) is not None
+
+
+_ANY_ASSIGNMENT = Prepared(
+    sa.select(col(Assignment.id))
+    .where(col(Assignment.unit_id) == sa.bindparam("unit_id"))
+    .limit(1)
+)
 
 
 def _compact(code: Any) -> Any:
@@ -108,11 +120,11 @@ CODE_SEPARATORS = ("-", ".", "/", "_", " ")
 
 
 # Read on most steps of a report, and by every quick report: built once, values bound per call.
-_ASSIGNMENT_OF_UNIT = _of_unit(sa.bindparam("unit_id")).where(
-    col(Assignment.id) == sa.bindparam("assignment_id")
+_ASSIGNMENT_OF_UNIT = Prepared(
+    _of_unit(sa.bindparam("unit_id")).where(col(Assignment.id) == sa.bindparam("assignment_id"))
 )
-_ASSIGNMENT_OF_UNIT_BY_CODE = _of_unit(sa.bindparam("unit_id")).where(
-    sa.func.upper(Task.code) == sa.bindparam("code")
+_ASSIGNMENT_OF_UNIT_BY_CODE = Prepared(
+    _of_unit(sa.bindparam("unit_id")).where(sa.func.upper(Task.code) == sa.bindparam("code"))
 )
 
 
@@ -128,12 +140,12 @@ def assignment_of_unit(
     connection = session.connection()
     if assignment_id is not None:
         params = {"unit_id": unit_id, "assignment_id": assignment_id}
-        row = connection.execute(_ASSIGNMENT_OF_UNIT, params).mappings().first()
+        row = _ASSIGNMENT_OF_UNIT.mapping(connection, params)
         return AssignmentView.of_row(row) if row else None
     if not task_code:
         return None
     by_code: dict[str, object] = {"unit_id": unit_id, "code": task_code.upper()}
-    exact = connection.execute(_ASSIGNMENT_OF_UNIT_BY_CODE, by_code).mappings().first()
+    exact = _ASSIGNMENT_OF_UNIT_BY_CODE.mapping(connection, by_code)
     if exact is not None:
         return AssignmentView.of_row(exact)
     compact = task_code.upper()
@@ -208,10 +220,13 @@ def record_report(
         changes["done_at"] = at
     if values.indicator_value is not None:
         changes["indicator_value"] = values.indicator_value
-    session.connection().execute(
-        sa.update(Assignment).where(col(Assignment.id) == assignment.id).values(**changes)
-    )
+    _UPDATE_ASSIGNMENT.rows(session.connection(), {"assignment_id": assignment.id, **changes})
     return report_id
+
+
+_UPDATE_ASSIGNMENT = Prepared(
+    sa.update(Assignment).where(col(Assignment.id) == sa.bindparam("assignment_id"))
+)
 
 
 def is_superseded(session: Session, *, report_id: int) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from models.prepared import Prepared
 from models.sql import is_postgresql
 from models.tables import ChatMenu, Conversation, Evidence
 
@@ -33,12 +34,13 @@ class ConversationState:
 
 # Read on every update: built once, its values bound per call.
 _TABLE = Conversation.__table__  # type: ignore[attr-defined]
-_CONVERSATION = sa.select(*(_TABLE.c[f.name] for f in fields(ConversationState))).where(
+_SELECT_CONVERSATION = sa.select(*(_TABLE.c[f.name] for f in fields(ConversationState))).where(
     _TABLE.c.channel == sa.bindparam("channel"),
     _TABLE.c.chat_id == sa.bindparam("chat_id"),
     _TABLE.c.account_id == sa.bindparam("account_id"),
 )
-_CONVERSATION_LOCKED = _CONVERSATION.with_for_update()
+_CONVERSATION = Prepared(_SELECT_CONVERSATION)
+_CONVERSATION_LOCKED = Prepared(_SELECT_CONVERSATION.with_for_update())
 
 
 def conversation_for(
@@ -48,8 +50,8 @@ def conversation_for(
     (PostgreSQL), so two workers never move the same conversation at once."""
     query = _CONVERSATION_LOCKED if lock and is_postgresql(session) else _CONVERSATION
     params = {"channel": channel, "chat_id": chat_id, "account_id": account_id}
-    row = session.connection().execute(query, params).first()
-    return ConversationState(**row._mapping) if row is not None else None
+    row = query.mapping(session.connection(), params)
+    return ConversationState(**row) if row is not None else None
 
 
 def save_conversation(session: Session, conversation: ConversationState) -> None:
@@ -57,10 +59,10 @@ def save_conversation(session: Session, conversation: ConversationState) -> None
     yet: the chat has none for this account) is stored, and gets its id."""
     if conversation.id is None:
         values = {k: v for k, v in vars(conversation).items() if k != "id"}
-        conversation.id = session.connection().execute(_OPEN, values).scalar_one()
+        conversation.id = _OPEN.scalar(session.connection(), values)
         return
-    session.connection().execute(
-        _SAVE,
+    _SAVE.rows(
+        session.connection(),
         {
             "row_id": conversation.id,
             "step": conversation.step,
@@ -74,17 +76,19 @@ def save_conversation(session: Session, conversation: ConversationState) -> None
 def end_conversation(session: Session, conversation: ConversationState) -> None:
     """Forget a conversation and any evidence it staged but never saved."""
     connection = session.connection()
-    connection.execute(_DROP_STAGED_EVIDENCE, {"conversation_id": conversation.id})
-    connection.execute(_END, {"row_id": conversation.id})
+    _DROP_STAGED_EVIDENCE.rows(connection, {"conversation_id": conversation.id})
+    _END.rows(connection, {"row_id": conversation.id})
 
 
 # Written on every step of a flow: built once, their values bound per call.
-_OPEN = sa.insert(Conversation).returning(col(Conversation.id))
-_SAVE = sa.update(Conversation).where(col(Conversation.id) == sa.bindparam("row_id"))
-_END = sa.delete(Conversation).where(col(Conversation.id) == sa.bindparam("row_id"))
-_DROP_STAGED_EVIDENCE = sa.delete(Evidence).where(
-    col(Evidence.conversation_id) == sa.bindparam("conversation_id"),
-    col(Evidence.report_id).is_(None),
+_OPEN = Prepared(sa.insert(Conversation).returning(col(Conversation.id)))
+_SAVE = Prepared(sa.update(Conversation).where(col(Conversation.id) == sa.bindparam("row_id")))
+_END = Prepared(sa.delete(Conversation).where(col(Conversation.id) == sa.bindparam("row_id")))
+_DROP_STAGED_EVIDENCE = Prepared(
+    sa.delete(Evidence).where(
+        col(Evidence.conversation_id) == sa.bindparam("conversation_id"),
+        col(Evidence.report_id).is_(None),
+    )
 )
 
 

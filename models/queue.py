@@ -22,6 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from models.enums import OutboxState
 from models.messages import Reply
+from models.prepared import Prepared
 from models.sql import (
     insert_ignoring_conflict,
     insert_many_returning,
@@ -365,7 +366,7 @@ def take_delivery(
     remembered among the deliveries seen."""
     connection = session.connection()
     values = {"of_channel": channel, "of_delivery": delivery_id, "handled_at": at, "error": None}
-    if connection.execute(_TAKE_INBOX_UPDATE, values).first() is not None:
+    if _TAKE_INBOX_UPDATE.first(connection, values) is not None:
         return True
     if connection.execute(_IN_INBOX, values).first() is not None:
         return False  # marked before: handled, or set aside
@@ -453,7 +454,7 @@ _OF_DELIVERY = (
     col(InboxUpdate.delivery_id) == sa.bindparam("of_delivery"),
 )
 _MARK_INBOX_HANDLED = sa.update(InboxUpdate).where(*_OF_DELIVERY)
-_TAKE_INBOX_UPDATE = (
+_TAKE_INBOX_UPDATE = Prepared(  # the first statement of every update
     sa.update(InboxUpdate)
     .where(*_OF_DELIVERY, col(InboxUpdate.handled_at).is_(None))
     .returning(col(InboxUpdate.delivery_id))

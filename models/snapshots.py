@@ -7,6 +7,7 @@ few that change one say so with an UPDATE of their own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
@@ -137,7 +138,7 @@ def columns_of(snapshot: type[Snapshot], prefix: str) -> list[sa.Label[Any]]:
     ]
 
 
-def from_row(snapshot: type[Snapshot], row: sa.RowMapping, prefix: str) -> Snapshot | None:
+def from_row(snapshot: type[Snapshot], row: Mapping[Any, Any], prefix: str) -> Snapshot | None:
     """The snapshot in `row` (columns labelled by `columns_of`); None where an outer join
     found no row."""
     if row[prefix + "id"] is None:

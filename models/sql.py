@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
+from models.prepared import Prepared
+
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -31,13 +33,13 @@ def insert_returning_id(session: Session, table: type[SQLModel], **values: Any) 
 def insert_row(session: Session, table: type[SQLModel], **values: Any) -> int:
     """Insert a row (a key already there is an IntegrityError, as the ORM would raise); its
     id. One Core statement built once per table, not the ORM's unit of work for one row."""
-    return int(session.connection().execute(_insert_returning_id(table), values).scalar_one())
+    return int(_insert_returning_id(table).scalar(session.connection(), values))
 
 
 @functools.cache
-def _insert_returning_id(table: type[SQLModel]) -> sa.Insert:
+def _insert_returning_id(table: type[SQLModel]) -> Prepared:
     target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
-    return sa.insert(target).returning(target.c.id)
+    return Prepared(sa.insert(target).returning(target.c.id))
 
 
 def insert_many_returning(
@@ -58,9 +60,16 @@ def _insert_returning(
     session: Session, table: type[SQLModel], values: dict[str, Any], *, returned: str | None
 ) -> Any:
     connection = session.connection()
-    statement = _insert_ignoring_returning(table, connection.dialect.name, returned)
+    statement = _prepared_insert_ignoring(table, connection.dialect.name, returned)
     # RETURNING says whether a row went in; a row count is not reported by every driver here.
-    return connection.execute(statement, values).scalar()
+    return statement.scalar(connection, values)
+
+
+@functools.cache
+def _prepared_insert_ignoring(
+    table: type[SQLModel], dialect_name: str, returned: str | None
+) -> Prepared:
+    return Prepared(_insert_ignoring_returning(table, dialect_name, returned))
 
 
 @functools.cache
