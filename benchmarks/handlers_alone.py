@@ -97,7 +97,8 @@ def button(replies: list[OutboxMessage], label: str) -> str:
 def walk(url: str, users: list[Officer], *, record: bool) -> Walk:
     """Every officer through the guided report ROUNDS times, then QUICK_ROUNDS quick reports;
     with `record`, every statement sent to the driver is kept (an engine event, which makes
-    each statement dearer: a walk that is timed records nothing)."""
+    each statement dearer and sends the prepared ones through SQLAlchemy's execution, the
+    same SQL: a walk that is timed records nothing)."""
     app = build_app(Settings(database_url=url))
     config = app.config.handlers
     result = Walk()

@@ -83,9 +83,7 @@ class Prepared:
             cursor.execute(compiled.sql, values)
             raw = cursor.fetchall() if cursor.description is not None else []
             if raw and compiled.results is None:
-                compiled.results = _result_processors(
-                    compiled.dialect, compiled, cursor.description
-                )
+                compiled.results = _result_processors(compiled, cursor.description)
         except connection.dialect.loaded_dbapi.Error as error:
             raise _as_sqlalchemy_error(connection, error, compiled.sql, values, cursor) from error
         finally:
@@ -200,11 +198,10 @@ def _values(compiled: _Compiled, parameters: Mapping[str, Any]) -> Sequence[Any]
     return dict(zip(compiled.names, values, strict=True))
 
 
-def _result_processors(
-    dialect: Dialect, compiled: _Compiled, description: Any
-) -> tuple[Processor | None, ...]:
+def _result_processors(compiled: _Compiled, description: Any) -> tuple[Processor | None, ...]:
     """Each column's result processor, as SQLAlchemy picks it for this dialect (and the
     driver's type of the column, which some processors look at)."""
+    dialect = compiled.dialect
     assert len(compiled.result_types) == len(description), "the answer is not the statement's"
     return tuple(
         type_.dialect_impl(dialect).result_processor(dialect, column[1])
