@@ -92,6 +92,7 @@ def test_an_update_goes_from_storing_to_the_handlers_after_what_a_crash_left(
                 assert stored is not None
                 assert stored.claimed_until is not None, "held by this worker once stored"
         await _until(lambda: len(handled) >= 20)
+        await inbox.drain()  # the last ones' marks, written after `process` returned
         await _stop(task)
 
     asyncio.run(main())
