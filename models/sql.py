@@ -52,7 +52,7 @@ def insert_many_returning(
     if not rows:
         return []
     connection = session.connection()
-    statement = _insert_ignoring_returning(table, connection.dialect.name, returned)
+    statement = _insert_ignoring_returning(table, connection.dialect.name, returned).statement
     return list(connection.execute(statement, list(rows)).scalars())
 
 
@@ -60,28 +60,21 @@ def _insert_returning(
     session: Session, table: type[SQLModel], values: dict[str, Any], *, returned: str | None
 ) -> Any:
     connection = session.connection()
-    statement = _prepared_insert_ignoring(table, connection.dialect.name, returned)
+    statement = _insert_ignoring_returning(table, connection.dialect.name, returned)
     # RETURNING says whether a row went in; a row count is not reported by every driver here.
     return statement.scalar(connection, values)
 
 
 @functools.cache
-def _prepared_insert_ignoring(
-    table: type[SQLModel], dialect_name: str, returned: str | None
-) -> Prepared:
-    return Prepared(_insert_ignoring_returning(table, dialect_name, returned))
-
-
-@functools.cache
 def _insert_ignoring_returning(
     table: type[SQLModel], dialect_name: str, returned: str | None
-) -> sa.Insert:
+) -> Prepared:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING <column, or 1>`, built once per table:
     the values come as parameters, so a call costs no expression building (the chat path
     inserts a few rows per update)."""
     target = cast(sa.Table, table.__table__)  # type: ignore[attr-defined]
     column = target.c[returned] if returned else sa.literal_column("1")
-    return _insert_of(dialect_name)(target).on_conflict_do_nothing().returning(column)
+    return Prepared(_insert_of(dialect_name)(target).on_conflict_do_nothing().returning(column))
 
 
 def _insert_of(dialect_name: str) -> Callable[[sa.Table], _DialectInsert]:
