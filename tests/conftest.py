@@ -53,6 +53,20 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+def backend_of(connection: sa.Connection) -> int:
+    """The PostgreSQL server process that serves this connection."""
+    return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def drop_on_the_server(engine: Engine, backend: int) -> None:
+    """PostgreSQL ends the session of the connection `backend` serves, as a restart or an
+    idle timeout would."""
+    administrator = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    with administrator.begin() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+    administrator.dispose()
+
+
 @pytest.fixture
 def open_session(engine: Engine) -> SessionFactory:
     return session_factory(engine)

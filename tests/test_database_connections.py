@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from models.db import PING_AFTER_REST_SECONDS, make_engine
+from tests.conftest import backend_of, drop_on_the_server
 
 THREADS = 6
 WRITES = 15
@@ -79,11 +80,8 @@ def test_a_connection_the_server_dropped_while_it_rested_is_replaced_unnoticed(e
     if engine.dialect.name != "postgresql":
         pytest.skip("a server that drops connections: PostgreSQL")
     with engine.begin() as connection:
-        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    administrator = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
-    with administrator.begin() as other:
-        other.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
-    administrator.dispose()
+        backend = backend_of(connection)
+    drop_on_the_server(engine, backend)  # while the connection rests in the pool
     time.sleep(PING_AFTER_REST_SECONDS + 0.2)
     for _ in range(3):  # whichever connection the pool hands out, the work goes through
         with engine.begin() as connection:

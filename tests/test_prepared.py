@@ -14,6 +14,7 @@ from sqlmodel import col
 from models.enums import OutboxState
 from models.prepared import Prepared
 from models.tables import Outbox
+from tests.conftest import backend_of, drop_on_the_server
 
 AT = datetime(2026, 12, 3, 8, 30, 15, 123456, tzinfo=UTC)
 TABLE = Outbox.__table__  # type: ignore[attr-defined]
@@ -135,11 +136,7 @@ def test_a_connection_lost_under_a_statement_is_replaced(engine: Engine) -> None
     with engine.begin() as connection:
         INSERT.rows(connection, row("reply:f"))
     with engine.connect() as connection:
-        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        administrator = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
-        with administrator.begin() as other:
-            other.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
-        administrator.dispose()
+        drop_on_the_server(engine, backend_of(connection))
         with pytest.raises(sa.exc.OperationalError) as raised:
             SELECT.mapping(connection, {"key": "reply:f"})
         assert raised.value.connection_invalidated
