@@ -19,6 +19,7 @@ from locales import Translator
 from models.db import (
     SessionFactory,
     check_connection,
+    database_threads,
     make_engine,
     migrate,
     session_factory,
@@ -94,16 +95,10 @@ class App:
         return Translator(self.settings.locale, self.settings.zone)
 
     @property
-    def worker_threads(self) -> int | None:
-        """How many threads do the process's blocking work (its database work, above all);
-        None: Python's default, a few per core.
-
-        One on SQLite: every transaction there writes (`BEGIN IMMEDIATE`), so a second thread
-        only waits for the first one's lock, and each hand-over between them, and of the GIL,
-        is a pair of context switches. With Python's six, the chat path made about fourteen
-        a handled update and spent a sixth of its CPU time in the kernel. PostgreSQL runs
-        transactions side by side, and its threads overlap their round trips."""
-        return 1 if self.engine.dialect.name == "sqlite" else None
+    def worker_threads(self) -> int:
+        """How many threads do the process's blocking work (its database work, above all):
+        as many as the database's pool has connections (`database_threads`)."""
+        return database_threads(self.engine.dialect.name)
 
 
 def build_app(settings: Settings, *, migrate_schema: bool = True) -> App:

@@ -68,11 +68,9 @@ def board_site(app: App, *, base_url: str) -> BoardSite:
 def use_worker_threads(app: App) -> None:
     """The running loop's threads for blocking work (`asyncio.to_thread`), as many as the
     database wants; closed with the loop."""
-    threads = app.worker_threads
-    if threads is not None:
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="worker")
-        )
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=app.worker_threads, thread_name_prefix="worker")
+    )
 
 
 def web_base_url(settings: Settings, *, host: str, port: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -51,6 +52,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def database_threads(backend: str) -> int:
+    """How many threads of a process do its database work at once (the threads of
+    `asyncio.to_thread`), and so how many connections its pool keeps open.
+
+    One on SQLite: every transaction there writes (`BEGIN IMMEDIATE`), so a second thread
+    only waits for the first one's lock, and each hand-over between them, and of the GIL,
+    is a pair of context switches (with six, the chat path made about fourteen a handled
+    update and spent a sixth of its CPU time in the kernel). PostgreSQL runs transactions
+    side by side and its threads overlap their round trips: as many as Python gives
+    `asyncio.to_thread` by default."""
+    if backend == "sqlite":
+        return 1
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`; a SQLite file gets WAL, a busy timeout and `BEGIN IMMEDIATE`."""
     parsed = make_url(normalise_url(url))
@@ -59,7 +75,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.get_driver_name() != "psycopg":
             raise DatabaseProblem("unsupported", parsed.drivername)
         engine = create_engine(
-            parsed, echo=echo, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+            parsed,
+            echo=echo,
+            # A connection for each thread: with fewer, the pool closes the connection a
+            # thread hands back when the pool is full and opens another for the next one
+            # (a server process forked each time: 22 in one run of the chat benchmark).
+            pool_size=database_threads(backend),
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
         )
         _ping_rested_connections(engine)
         return engine

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from models.db import PING_AFTER_REST_SECONDS, make_engine
+from models.db import PING_AFTER_REST_SECONDS, database_threads, make_engine
 from tests.conftest import backend_of, drop_on_the_server
 
 THREADS = 6
@@ -86,3 +86,34 @@ def test_a_connection_the_server_dropped_while_it_rested_is_replaced_unnoticed(e
     for _ in range(3):  # whichever connection the pool hands out, the work goes through
         with engine.begin() as connection:
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_every_thread_that_works_on_the_database_keeps_its_connection(engine: sa.Engine) -> None:
+    """The process's database threads, all in a transaction at once, round after round: the
+    pool opens a connection for each once. (A pool smaller than the threads closes a
+    connection handed back when it is full, and opens another for the next transaction: on
+    PostgreSQL a server process started and ended for each.)"""
+    threads = database_threads(engine.dialect.name)
+    engine.dispose()  # nothing opened before
+    opened: list[object] = []
+    sa.event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
+    together = threading.Barrier(threads, timeout=30)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                with engine.begin() as connection:
+                    connection.exec_driver_sql("SELECT 1")
+                    together.wait()  # every thread holds a connection now
+                together.wait()  # and every one has handed it back
+        except BaseException as error:
+            errors.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert len(opened) == threads
