@@ -209,6 +209,7 @@ def seed_demo(
         session,
         channel="console",
         external_id=chat_user,
+        chat_id=chat_user,
         display_name=chat_user,
         at=now,
         language="vi",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from locales import Translator
-from models.conversations import ConversationState, conversation_for, end_conversation
+from models.conversations import ConversationState, end_conversation
 from models.enums import Role
 from models.messages import Choice, Inbound, Reply
 from models.snapshots import AccountSnapshot, OfficerSnapshot, UnitSnapshot
@@ -41,8 +41,9 @@ class Context:
     officer: OfficerSnapshot | None
     unit: UnitSnapshot | None
     config: HandlerConfig
-    # The conversation read (and whether with the lock) or opened during this update.
-    _conversation: tuple[ConversationState | None, bool] | None = field(default=None, repr=False)
+    # The account's conversation in this chat: as read with the account when the update
+    # began (`models.accounts.sender_for`), then as this update opened or ended it.
+    current_conversation: ConversationState | None = field(repr=False)
 
     @property
     def t(self) -> Translator:
@@ -73,24 +74,13 @@ class Context:
             raise RuntimeError("this handler needs an account linked to an officer")
         return self.officer
 
-    def conversation(self, *, lock: bool = False) -> ConversationState | None:
-        """This account's flow in progress in this chat, if any (`lock`: see
-        conversation_for); read once an update (again only to take the lock)."""
-        if self._conversation is not None and (self._conversation[1] or not lock):
-            return self._conversation[0]
-        found = conversation_for(
-            self.session,
-            channel=self.inbound.channel,
-            chat_id=self.inbound.chat_id,
-            account_id=self.account.id,
-            lock=lock,
-        )
-        self._conversation = (found, lock)
-        return found
+    def conversation(self) -> ConversationState | None:
+        """This account's flow in progress in this chat, if any."""
+        return self.current_conversation
 
     def conversation_is(self, conversation: ConversationState | None) -> None:
         """This update opened (or ended) the chat's conversation: it is what is read next."""
-        self._conversation = (conversation, True)
+        self.current_conversation = conversation
 
     def end_conversation(self, conversation: ConversationState) -> None:
         """Forget the conversation and any evidence it staged but never saved."""

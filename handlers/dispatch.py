@@ -94,6 +94,7 @@ def _replies_to(session: Session, inbound: Inbound, config: HandlerConfig) -> li
         session,
         channel=inbound.channel,
         delivery_id=inbound.delivery_id,
+        chat_id=inbound.chat_id,
         received_at=inbound.received_at,
         at=datetime.now(UTC),
     ):
@@ -106,6 +107,7 @@ def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Conte
         session,
         channel=inbound.channel,
         external_id=inbound.sender_id,
+        chat_id=inbound.chat_id,
         display_name=inbound.sender_name,
         at=inbound.received_at,
         language=config.default_language,
@@ -117,6 +119,7 @@ def _context(session: Session, inbound: Inbound, config: HandlerConfig) -> Conte
         officer=sender.officer,
         unit=sender.unit,
         config=config,
+        current_conversation=sender.conversation,
     )
 
 
@@ -126,7 +129,7 @@ def route(ctx: Context) -> list[Reply]:
     command = parse_command(inbound.text) if inbound.choice is None else None
     if inbound.chat_kind == ChatKind.GROUP and command is None:
         return []  # ordinary group chatter is not for the bot
-    conversation = ctx.conversation(lock=True)
+    conversation = ctx.conversation()
     if conversation is not None and conversation.updated_at < ctx.now - CONVERSATION_TTL:
         # A report left half-done for a week is set aside, not continued by a stray message.
         left_on = ctx.t.date(conversation.updated_at.astimezone(ctx.config.zone).date())

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.conversations import ConversationState, conversation_columns, conversation_from_row
 from models.prepared import Prepared
 from models.snapshots import (
     AccountSnapshot,
@@ -17,20 +18,29 @@ from models.snapshots import (
     from_row,
 )
 from models.sql import insert_ignoring_conflict
-from models.tables import ChannelAccount, MessengerAccount, Officer, Unit
+from models.tables import ChannelAccount, Conversation, MessengerAccount, Officer, Unit
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 # Read on every update: built once, its values bound per call.
-_ACCOUNT_WITH_OFFICER = Prepared(
+_SENDER = Prepared(
     sa.select(
         *columns_of(AccountSnapshot, "a_"),
         *columns_of(OfficerSnapshot, "o_"),
         *columns_of(UnitSnapshot, "u_"),
+        *conversation_columns("c_"),
     )
     .select_from(ChannelAccount)
     .outerjoin(Officer, sa.and_(col(Officer.id) == ChannelAccount.officer_id, col(Officer.active)))
     .outerjoin(Unit, col(Unit.id) == Officer.unit_id)
+    .outerjoin(
+        Conversation,
+        sa.and_(
+            col(Conversation.channel) == ChannelAccount.channel,
+            col(Conversation.chat_id) == sa.bindparam("chat_id"),
+            col(Conversation.account_id) == ChannelAccount.id,
+        ),
+    )
     .where(
         col(ChannelAccount.channel) == sa.bindparam("channel"),
         col(ChannelAccount.external_id) == sa.bindparam("external_id"),
@@ -44,11 +54,13 @@ _UPDATE_ACCOUNT = sa.update(ChannelAccount).where(
 @dataclass(frozen=True)
 class SenderAccount:
     """Who wrote: their chat account, and the active officer it is linked to, with their unit
-    (None for an account not linked, or linked to an officer no longer active)."""
+    (None for an account not linked, or linked to an officer no longer active); and where
+    the account stands in a guided flow in this chat (None: in none)."""
 
     account: AccountSnapshot
     officer: OfficerSnapshot | None
     unit: UnitSnapshot | None
+    conversation: ConversationState | None
 
 
 def sender_for(
@@ -56,16 +68,21 @@ def sender_for(
     *,
     channel: str,
     external_id: str,
+    chat_id: str,
     display_name: str,
     at: datetime,
     language: str,
 ) -> SenderAccount:
     """The chat account for a messenger identity (created on first contact), with its
-    officer and unit, in one query. Written only where something changed: a conversation's
-    every step need not rewrite the account."""
+    officer, unit and conversation in the chat `chat_id`, in one query. Written only where
+    something changed: a conversation's every step need not rewrite the account.
+
+    The conversation is read without a row lock: the update that reads it holds its chat
+    (`models.queue.take_delivery`), so no other update of the chat moves it meanwhile."""
     connection = session.connection()
     identity = {"channel": channel, "external_id": external_id}
-    found = _ACCOUNT_WITH_OFFICER.mapping(connection, identity)
+    parameters = {**identity, "chat_id": chat_id}
+    found = _SENDER.mapping(connection, parameters)
     if found is None:
         insert_ignoring_conflict(  # a conflict: their first message in another chat, just now
             session,
@@ -76,7 +93,7 @@ def sender_for(
             created_at=at,
             last_seen_at=at,
         )
-        found = _ACCOUNT_WITH_OFFICER.mapping(connection, identity)
+        found = _SENDER.mapping(connection, parameters)
         assert found is not None, "the account was just stored"
     account = from_row(AccountSnapshot, found, "a_")
     assert account is not None
@@ -93,7 +110,10 @@ def sender_for(
         account = replace(account, **changes)  # type: ignore[arg-type]
     officer = from_row(OfficerSnapshot, found, "o_")
     return SenderAccount(
-        account, officer, from_row(UnitSnapshot, found, "u_") if officer else None
+        account,
+        officer,
+        from_row(UnitSnapshot, found, "u_") if officer else None,
+        conversation_from_row(found, "c_"),
     )
 
 

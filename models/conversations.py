@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from models.prepared import Prepared
-from models.sql import is_postgresql
 from models.tables import ChatMenu, Conversation, Evidence
 
 
@@ -32,26 +32,22 @@ class ConversationState:
     id: int | None = None
 
 
-# Read on every update: built once, its values bound per call.
 _TABLE = Conversation.__table__  # type: ignore[attr-defined]
-_SELECT_CONVERSATION = sa.select(*(_TABLE.c[f.name] for f in fields(ConversationState))).where(
-    _TABLE.c.channel == sa.bindparam("channel"),
-    _TABLE.c.chat_id == sa.bindparam("chat_id"),
-    _TABLE.c.account_id == sa.bindparam("account_id"),
-)
-_CONVERSATION = Prepared(_SELECT_CONVERSATION)
-_CONVERSATION_LOCKED = Prepared(_SELECT_CONVERSATION.with_for_update())
+_FIELDS = tuple(f.name for f in fields(ConversationState))
 
 
-def conversation_for(
-    session: Session, *, channel: str, chat_id: str, account_id: int, lock: bool = False
-) -> ConversationState | None:
-    """The account's conversation in this chat; with `lock`, held until the transaction ends
-    (PostgreSQL), so two workers never move the same conversation at once."""
-    query = _CONVERSATION_LOCKED if lock and is_postgresql(session) else _CONVERSATION
-    params = {"channel": channel, "chat_id": chat_id, "account_id": account_id}
-    row = query.mapping(session.connection(), params)
-    return ConversationState(**row) if row is not None else None
+def conversation_columns(prefix: str) -> list[sa.Label[Any]]:
+    """A conversation's columns labelled `prefix` + name, to read it in another SELECT (the
+    sender's, on every update: see `models.accounts.sender_for`)."""
+    return [_TABLE.c[name].label(prefix + name) for name in _FIELDS]
+
+
+def conversation_from_row(row: Mapping[str, Any], prefix: str) -> ConversationState | None:
+    """The conversation in `row` (its columns labelled by `conversation_columns`); None where
+    the outer join found none."""
+    if row[prefix + "id"] is None:
+        return None
+    return ConversationState(**{name: row[prefix + name] for name in _FIELDS})
 
 
 def save_conversation(session: Session, conversation: ConversationState) -> None:

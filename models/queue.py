@@ -357,17 +357,35 @@ def record_delivery(session: Session, *, channel: str, delivery_id: str, at: dat
 
 
 def take_delivery(
-    session: Session, *, channel: str, delivery_id: str, received_at: datetime, at: datetime
+    session: Session,
+    *,
+    channel: str,
+    delivery_id: str,
+    chat_id: str,
+    received_at: datetime,
+    at: datetime,
 ) -> bool:
     """The handlers take a delivery, in the transaction of its change: True the first time,
     False if it was handled before. A delivery that came through the inbox is marked handled
     there, and that mark is the guard (one statement; on PostgreSQL a second worker on the
     same update waits for the first to commit, then finds it marked). Any other delivery is
-    remembered among the deliveries seen."""
+    remembered among the deliveries seen.
+
+    The transaction holds the chat from here on: on SQLite every transaction has the database
+    to itself (`BEGIN IMMEDIATE`); on PostgreSQL an advisory lock on the chat, taken by the
+    same statement, keeps other processes' updates of this chat waiting until this one
+    commits. What the handlers read next (the conversation) is then as the chat's last
+    update left it."""
     connection = session.connection()
     values = {"of_channel": channel, "of_delivery": delivery_id, "handled_at": at, "error": None}
-    if _TAKE_INBOX_UPDATE.first(connection, values) is not None:
-        return True
+    if connection.dialect.name != "postgresql":
+        if _TAKE_INBOX_UPDATE.first(connection, values) is not None:
+            return True
+    else:
+        held = {**values, "chat": f"{channel}:{chat_id}"}
+        if _TAKE_INBOX_UPDATE_HOLDING_CHAT.first(connection, held) is not None:
+            return True
+        _HOLD_CHAT.first(connection, held)
     if connection.execute(_IN_INBOX, values).first() is not None:
         return False  # marked before: handled, or set aside
     return record_delivery(session, channel=channel, delivery_id=delivery_id, at=received_at)
@@ -454,11 +472,22 @@ _OF_DELIVERY = (
     col(InboxUpdate.delivery_id) == sa.bindparam("of_delivery"),
 )
 _MARK_INBOX_HANDLED = sa.update(InboxUpdate).where(*_OF_DELIVERY)
-_TAKE_INBOX_UPDATE = Prepared(  # the first statement of every update
-    sa.update(InboxUpdate)
-    .where(*_OF_DELIVERY, col(InboxUpdate.handled_at).is_(None))
-    .returning(col(InboxUpdate.delivery_id))
+_UNHANDLED_OF_DELIVERY = sa.update(InboxUpdate).where(
+    *_OF_DELIVERY, col(InboxUpdate.handled_at).is_(None)
 )
+_TAKE_INBOX_UPDATE = Prepared(  # the first statement of every update
+    _UNHANDLED_OF_DELIVERY.returning(col(InboxUpdate.delivery_id))
+)
+# PostgreSQL's transaction-scoped advisory lock on a chat ("channel:chat id", hashed), in a
+# key space of its own (the two-number form; the first number says "chats").
+CHAT_LOCKS = 1
+_CHAT_LOCK = sa.func.pg_advisory_xact_lock(
+    sa.literal(CHAT_LOCKS), sa.func.hashtext(sa.bindparam("chat", type_=sa.String))
+)
+_TAKE_INBOX_UPDATE_HOLDING_CHAT = Prepared(  # evaluated for the row taken, if one is
+    _UNHANDLED_OF_DELIVERY.returning(col(InboxUpdate.delivery_id), _CHAT_LOCK.label("chat_held"))
+)
+_HOLD_CHAT = Prepared(sa.select(_CHAT_LOCK.label("chat_held")))
 _IN_INBOX = sa.select(sa.literal(1)).where(*_OF_DELIVERY)
 
 
