@@ -17,9 +17,10 @@ from models.tables import ChatMenu, Conversation, Evidence
 @dataclass
 class ConversationState:
     """Where one account stands in a guided flow in one chat: a `Conversation` row as the
-    handlers read and move it. Read with one Core statement and written back with one
-    (`save_conversation`), not kept by the ORM: loading the row as an ORM object and its
-    unit of work cost more than the step's own SQL."""
+    handlers read and move it. Read in the sender's Core statement (`conversation_columns`,
+    see `models.accounts.sender_for`) and written back with one (`save_conversation`), not
+    kept by the ORM: loading the row as an ORM object and its unit of work cost more than the
+    step's own SQL."""
 
     channel: str
     chat_id: str
