@@ -6,8 +6,9 @@ Bot API.
     python benchmarks/chat_path.py --database-url postgresql+psycopg://…/bench_hcm
 
 The data set is one province (Hồ Chí Minh: 168 units, 16,800 assignments, ~210,000 reports),
-generated on first use by benchmarks/national_data.py; the reports the officers send here are
-added to it. USERS officers of as many units talk at once, in lockstep: each sends the next
+generated on first use by benchmarks/national_data.py; the bot runs on a scratch copy of it (a
+file copy; on PostgreSQL `CREATE DATABASE … TEMPLATE`), so the reports and inbox rows of one
+run do not weigh on the next and runs compare. USERS officers of as many units talk at once, in lockstep: each sends the next
 step when the previous answer has arrived. Two workloads: the guided report (/baocao, the task,
 the status, the percentage, a line of results, no blockers, no proposals, no evidence, save:
 nine updates) and the quick report (`/baocao CODE 60% …`, one update). The bare bot receives
@@ -42,7 +43,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.national_data import prepare  # noqa: E402
+from benchmarks.national_data import prepare, scratch_copies  # noqa: E402
 from tests.fake_telegram import FakeTelegram, button_update, text_update  # noqa: E402
 from tests.telegram_harness import TOKEN, BotProcess  # noqa: E402
 
@@ -343,9 +344,9 @@ def main() -> None:
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     users = officers(url)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, scratch_copies(url, ("chat",)) as (copy,):
         callgrind = Callgrind(Path(folder)) if arguments.instructions else None
-        project = run_project(url, users, Path(folder), callgrind)
+        project = run_project(copy, users, Path(folder), callgrind)
         bare = run_bare(users, callgrind)
     print(
         f"{sa.make_url(url).get_backend_name()}: {len(users)} officers at once, "

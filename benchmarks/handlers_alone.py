@@ -19,12 +19,8 @@ the data set is left as it was.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import count
@@ -37,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.chat_path import GUIDED, Officer, officers  # noqa: E402
-from benchmarks.national_data import prepare  # noqa: E402
+from benchmarks.national_data import prepare, scratch_copies  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.dispatch import handle_queued  # noqa: E402
@@ -191,35 +187,6 @@ def replay(url: str, updates: list[Update]) -> list[float]:
             spent.append(time.thread_time() - started)
     engine.dispose()
     return spent
-
-
-@contextmanager
-def scratch_copies(url: str, names: tuple[str, ...]) -> Iterator[list[str]]:
-    """Copies of the database at `url` to work on, removed afterwards."""
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        assert parsed.database
-        with tempfile.TemporaryDirectory() as folder:
-            copies = []
-            for name in names:
-                copy = Path(folder) / f"{name}.db"
-                shutil.copy(parsed.database, copy)
-                copies.append(f"sqlite:///{copy}")
-            yield copies
-        return
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    copies = [f"{parsed.database}_{name}" for name in names]
-    with admin.connect() as connection:
-        for copy in copies:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}"')
-            connection.exec_driver_sql(f'CREATE DATABASE "{copy}" TEMPLATE "{parsed.database}"')
-    try:
-        yield [parsed.set(database=copy).render_as_string(hide_password=False) for copy in copies]
-    finally:
-        with admin.connect() as connection:
-            for copy in copies:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}"')
-        admin.dispose()
 
 
 def main() -> None:

@@ -14,8 +14,12 @@ figures, as the bot keeps them.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -217,6 +221,35 @@ def prepare(url: str, *, reports_per_assignment: int = 13, province: str | None 
     migrate(engine)  # a data set made by an older version gets the newer indexes
     connect_officers(engine)
     return engine
+
+
+@contextmanager
+def scratch_copies(url: str, names: tuple[str, ...]) -> Iterator[list[str]]:
+    """Copies of the database at `url` to work on, removed afterwards."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database
+        with tempfile.TemporaryDirectory() as folder:
+            copies = []
+            for name in names:
+                copy = Path(folder) / f"{name}.db"
+                shutil.copy(parsed.database, copy)
+                copies.append(f"sqlite:///{copy}")
+            yield copies
+        return
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    copies = [f"{parsed.database}_{name}" for name in names]
+    with admin.connect() as connection:
+        for copy in copies:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{copy}" TEMPLATE "{parsed.database}"')
+    try:
+        yield [parsed.set(database=copy).render_as_string(hide_password=False) for copy in copies]
+    finally:
+        with admin.connect() as connection:
+            for copy in copies:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}"')
+        admin.dispose()
 
 
 def main() -> None:
