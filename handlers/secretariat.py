@@ -12,7 +12,6 @@ from models.enums import ChatKind, GroupPurpose, Role
 from models.messages import Attachment, Reply
 from models.queue import OutboxKind, last_sent
 from models.tables import GroupBinding
-from reminders.digest import build_digest
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -34,6 +33,8 @@ def digest(ctx: Context, args: str = "") -> list[Reply]:
         channel=ctx.inbound.channel,
         chat_id=ctx.inbound.chat_id,
     ) or ctx.now - timedelta(days=7)
+    from reminders.digest import build_digest  # its figures and collation: loaded when asked
+
     reply = build_digest(
         ctx.session, today=ctx.today, translator=ctx.t, since=since, unit_id=unit_id
     )

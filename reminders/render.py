@@ -23,7 +23,6 @@ from models.queue import (
 )
 from models.tables import Outbox
 from reminders.calendar import WorkCalendar
-from reminders.digest import build_digest
 from reminders.messages import render_notice
 
 
@@ -49,6 +48,8 @@ class OutboxRenderer:
                 since = last_sent(
                     session, kind=OutboxKind.DIGEST, channel=row.channel, chat_id=row.chat_id
                 ) or now - timedelta(days=7)
+                from reminders.digest import build_digest  # loaded by the first digest
+
                 return build_digest(
                     session,
                     today=now.astimezone(self.calendar.zone).date(),
