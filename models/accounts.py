@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.conversations import ConversationState, conversation_columns, conversation_from_row
+from models.conversations import ConversationState
 from models.prepared import Prepared
 from models.snapshots import (
     AccountSnapshot,
@@ -28,7 +28,7 @@ _SENDER = Prepared(
         *columns_of(AccountSnapshot, "a_"),
         *columns_of(OfficerSnapshot, "o_"),
         *columns_of(UnitSnapshot, "u_"),
-        *conversation_columns("c_"),
+        *columns_of(ConversationState, "c_"),
     )
     .select_from(ChannelAccount)
     .outerjoin(Officer, sa.and_(col(Officer.id) == ChannelAccount.officer_id, col(Officer.active)))
@@ -113,7 +113,7 @@ def sender_for(
         account,
         officer,
         from_row(UnitSnapshot, found, "u_") if officer else None,
-        conversation_from_row(found, "c_"),
+        from_row(ConversationState, found, "c_"),
     )
 
 

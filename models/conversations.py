@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +16,8 @@ from models.tables import ChatMenu, Conversation, Evidence
 @dataclass
 class ConversationState:
     """Where one account stands in a guided flow in one chat: a `Conversation` row as the
-    handlers read and move it. Read in the sender's Core statement (`conversation_columns`,
-    see `models.accounts.sender_for`) and written back with one (`save_conversation`), not
+    handlers read and move it. Read in the sender's Core statement, as the snapshots are
+    (`models.accounts.sender_for`), and written back with one (`save_conversation`), not
     kept by the ORM: loading the row as an ORM object and its unit of work cost more than the
     step's own SQL."""
 
@@ -31,24 +30,6 @@ class ConversationState:
     updated_at: datetime
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
-
-
-_TABLE = Conversation.__table__  # type: ignore[attr-defined]
-_FIELDS = tuple(f.name for f in fields(ConversationState))
-
-
-def conversation_columns(prefix: str) -> list[sa.Label[Any]]:
-    """A conversation's columns labelled `prefix` + name, to read it in another SELECT (the
-    sender's, on every update: see `models.accounts.sender_for`)."""
-    return [_TABLE.c[name].label(prefix + name) for name in _FIELDS]
-
-
-def conversation_from_row(row: Mapping[str, Any], prefix: str) -> ConversationState | None:
-    """The conversation in `row` (its columns labelled by `conversation_columns`); None where
-    the outer join found none."""
-    if row[prefix + "id"] is None:
-        return None
-    return ConversationState(**{name: row[prefix + name] for name in _FIELDS})
 
 
 def save_conversation(session: Session, conversation: ConversationState) -> None:

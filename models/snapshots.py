@@ -15,8 +15,9 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from models.conversations import ConversationState
 from models.enums import Cycle, Role, Status, UnitKind
-from models.tables import Assignment, ChannelAccount, Officer, Task, Unit
+from models.tables import Assignment, ChannelAccount, Conversation, Officer, Task, Unit
 
 
 class Identified(Protocol):
@@ -99,7 +100,13 @@ class AssignmentSnapshot:
 
 
 Snapshot = TypeVar(
-    "Snapshot", AccountSnapshot, OfficerSnapshot, UnitSnapshot, TaskSnapshot, AssignmentSnapshot
+    "Snapshot",
+    AccountSnapshot,
+    OfficerSnapshot,
+    UnitSnapshot,
+    TaskSnapshot,
+    AssignmentSnapshot,
+    ConversationState,
 )
 
 TABLE_OF: dict[type[Any], type[SQLModel]] = {
@@ -108,6 +115,7 @@ TABLE_OF: dict[type[Any], type[SQLModel]] = {
     UnitSnapshot: Unit,
     TaskSnapshot: Task,
     AssignmentSnapshot: Assignment,
+    ConversationState: Conversation,  # read the same way, then moved by the handlers
 }
 
 
