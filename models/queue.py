@@ -373,21 +373,21 @@ def take_delivery(
 
     The transaction holds the chat from here on: on SQLite every transaction has the database
     to itself (`BEGIN IMMEDIATE`); on PostgreSQL an advisory lock on the chat, taken by the
-    same statement, keeps other processes' updates of this chat waiting until this one
+    inbox mark's own statement (by one more for a delivery not from the inbox, none for one
+    handled before), keeps other processes' updates of this chat waiting until this one
     commits. What the handlers read next (the conversation) is then as the chat's last
     update left it."""
     connection = session.connection()
     values = {"of_channel": channel, "of_delivery": delivery_id, "handled_at": at, "error": None}
-    if connection.dialect.name != "postgresql":
-        if _TAKE_INBOX_UPDATE.first(connection, values) is not None:
-            return True
-    else:
-        held = {**values, "chat": f"{channel}:{chat_id}"}
-        if _TAKE_INBOX_UPDATE_HOLDING_CHAT.first(connection, held) is not None:
-            return True
-        _HOLD_CHAT.first(connection, held)
+    held = {**values, "chat": f"{channel}:{chat_id}"}
+    postgresql = is_postgresql(session)
+    take = _TAKE_INBOX_UPDATE_HOLDING_CHAT if postgresql else _TAKE_INBOX_UPDATE
+    if take.first(connection, held if postgresql else values) is not None:
+        return True
     if connection.execute(_IN_INBOX, values).first() is not None:
         return False  # marked before: handled, or set aside
+    if postgresql:
+        _HOLD_CHAT.first(connection, held)
     return record_delivery(session, channel=channel, delivery_id=delivery_id, at=received_at)
 
 
