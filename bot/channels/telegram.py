@@ -56,6 +56,7 @@ from aiogram.types import (
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.aiogram_models import build_now
 from bot.channels.delivery import QueuedReplies, first_request_leaves
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram_session import JsonSession
@@ -111,6 +112,23 @@ _RESPONSE_TYPES = tuple(
         SendMessageUnread,
         SendPhoto,
     )
+)
+
+
+# The models the channel reads and sends, built now: aiogram's are built when first used
+# (`bot.aiogram_models`), so the first update would pay for them, and one that could not be
+# built would fail then instead of at start.
+build_now(
+    Update,
+    AnswerCallbackQuery,
+    EditMessageReplyMarkupUnread,
+    EditMessageTextUnread,
+    GetFile,
+    GetUpdates,
+    SendChatAction,
+    SendDocument,
+    SendMessageUnread,
+    SendPhoto,
 )
 
 
