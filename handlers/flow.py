@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from handlers.choices import main_menu
 from handlers.context import Context
-from models.conversations import ConversationState, save_conversation
+from models.conversations import ConversationState, drop_staged_evidence, save_conversation
 from models.messages import Attachment, Choice, Reply
 
 # Navigation values, and the slash commands that pick them (where a typed number would be read
@@ -142,11 +142,14 @@ class Flow(Generic[State]):
 
     def open(self, ctx: Context, draft: FlowDraft) -> ConversationState:
         """A new conversation for this flow, replacing any unfinished one in the chat; it is
-        stored by its first `save` (`begin_at`), with the question it asks."""
+        stored by its first `save` (`begin_at`), with the question it asks. It takes over the
+        row of the one it replaces (an UPDATE, not a DELETE and an INSERT), whose staged files
+        are dropped; the buttons of the old one stay refused (every question has a new token)."""
         old = ctx.conversation()
         if old is not None:
-            ctx.end_conversation(old)
+            drop_staged_evidence(ctx.session, old)
         conversation = ConversationState(
+            id=old.id if old is not None else None,
             channel=ctx.inbound.channel,
             chat_id=ctx.inbound.chat_id,
             account_id=ctx.account.id,

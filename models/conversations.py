@@ -33,8 +33,8 @@ class ConversationState:
 
 
 def save_conversation(session: Session, conversation: ConversationState) -> None:
-    """Write where a conversation stands now (its step, token, answers); a new one (no id
-    yet: the chat has none for this account) is stored, and gets its id."""
+    """Write where a conversation stands now (its flow, step, token, answers); a new one (no
+    id yet: the chat has none for this account) is stored, and gets its id."""
     if conversation.id is None:
         values = {k: v for k, v in vars(conversation).items() if k != "id"}
         conversation.id = _OPEN.scalar(session.connection(), values)
@@ -43,6 +43,7 @@ def save_conversation(session: Session, conversation: ConversationState) -> None
         session.connection(),
         {
             "row_id": conversation.id,
+            "flow": conversation.flow,
             "step": conversation.step,
             "token": conversation.token,
             "data": conversation.data,
@@ -53,9 +54,13 @@ def save_conversation(session: Session, conversation: ConversationState) -> None
 
 def end_conversation(session: Session, conversation: ConversationState) -> None:
     """Forget a conversation and any evidence it staged but never saved."""
-    connection = session.connection()
-    _DROP_STAGED_EVIDENCE.rows(connection, {"conversation_id": conversation.id})
-    _END.rows(connection, {"row_id": conversation.id})
+    drop_staged_evidence(session, conversation)
+    _END.rows(session.connection(), {"row_id": conversation.id})
+
+
+def drop_staged_evidence(session: Session, conversation: ConversationState) -> None:
+    """Forget the files a conversation staged but never saved (it ends, or starts over)."""
+    _DROP_STAGED_EVIDENCE.rows(session.connection(), {"conversation_id": conversation.id})
 
 
 # Written on every step of a flow: built once, their values bound per call.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from handlers.context import HandlerConfig
 from models.db import SessionFactory, session_factory
@@ -197,6 +198,43 @@ def test_cancel_stores_nothing_and_drops_staged_files(chat_as, open_session) -> 
     assert len(rows(open_session, Evidence)) == 1
     assert "Đã hủy. Không có gì được lưu." in ha.say("/huy")
     assert rows(open_session, Report) == []
+    assert rows(open_session, Evidence) == []
+    assert rows(open_session, Conversation) == []
+
+
+def test_a_new_report_mid_flow_starts_over_without_the_files_staged(
+    chat_as, engine, open_session
+) -> None:
+    ha = chat_as("Nguyễn Thu Hà")
+    ha.say("/baocao NV-03")
+    ha.press("Đang thực hiện")
+    ha.attach("anh.jpg", b"jpeg")
+    old_button = ha.button("Quay lại")  # of the first report's percent question
+    assert len(rows(open_session, Evidence)) == 1
+    [before] = rows(open_session, Conversation)
+
+    sent: list[str] = []
+
+    def record(*args: object) -> None:
+        sent.append(str(args[2]))  # the statement's SQL
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    assert "Tình trạng hiện nay" in ha.say("/baocao NV-02")
+    sa.event.remove(engine, "before_cursor_execute", record)
+    assert rows(open_session, Evidence) == [], "the first report's file went with it"
+    [after] = rows(open_session, Conversation)  # its row, taken over by the new report
+    assert (after.id, after.flow, after.step) == (before.id, "report", "status")
+    assert not [s for s in sent if s.startswith(("DELETE FROM conversation", "INSERT INTO conv"))]
+    ha.send(choice=old_button.data)
+    assert "Nút này thuộc một tin nhắn cũ" in ha.text
+    ha.press("Đã hoàn thành")
+    ha.say("Đã ban hành")
+    ha.press("Không có kiến nghị")
+    summary = ha.press("Không có minh chứng")
+    assert "Minh chứng" not in summary
+    assert "Đã lưu ✅" in ha.press("Lưu")
+    [report] = rows(open_session, Report)
+    assert report.result == "Đã ban hành"
     assert rows(open_session, Evidence) == []
     assert rows(open_session, Conversation) == []
 
