@@ -33,7 +33,6 @@ from models.assignments import (
     AssignmentView,
     ReportValues,
     assignment_of_unit,
-    has_assignments,
     is_superseded,
     record_report,
     unit_assignment_page,
@@ -71,6 +70,7 @@ class ReportState(FlowState[Draft]):
     """One turn of the report: the flow's state and the assignment it is about."""
 
     view: AssignmentView | None = None
+    first_page: tuple[list[AssignmentView], int] | None = None  # the task menu's, as begun
 
     @property
     def task_title(self) -> str:
@@ -93,9 +93,10 @@ def ask_task(state: ReportState) -> Reply:
     """Which task? A page of the unit's open assignments (all of them once everything is done)."""
     ctx, _ = state.ctx, state.ctx.t
     start = state.draft.page * TASKS_PER_PAGE
-    page, count = unit_assignment_page(
-        ctx.session, unit_id=ctx.unit_id, today=ctx.today, offset=start, limit=TASKS_PER_PAGE
-    )
+    if state.draft.page == 0 and state.first_page is not None:
+        page, count = state.first_page  # read by `begin`, in this update
+    else:
+        page, count = task_page(ctx, start)
     choices = [
         _choice(
             state,
@@ -113,6 +114,13 @@ def ask_task(state: ReportState) -> Reply:
         code=page[0].task.code if page else "NV-01",
     )
     return ctx.reply(text, [*choices, *_navigation(state)], may_edit=True)
+
+
+def task_page(ctx: Context, start: int) -> tuple[list[AssignmentView], int]:
+    """The unit's assignments on the task menu's page from `start`, and how many in all."""
+    return unit_assignment_page(
+        ctx.session, unit_id=ctx.unit_id, today=ctx.today, offset=start, limit=TASKS_PER_PAGE
+    )
 
 
 def accept_task(state: ReportState, answer: Answer) -> Outcome:
@@ -560,7 +568,8 @@ def begin(
 ) -> list[Reply]:
     """Start a guided report (replacing any unfinished one), at the task or at its status;
     a correction starts at the summary of the report it corrects."""
-    if view is None and not has_assignments(ctx.session, unit_id=ctx.unit_id):
+    first_page = task_page(ctx, 0) if view is None else None  # its count says if there are any
+    if first_page is not None and first_page[1] == 0:
         return [ctx.reply(ctx.t("{unit} has no tasks assigned yet.", unit=ctx.unit_name))]
     draft = Draft()
     first = REPORT.step("task")
@@ -576,7 +585,13 @@ def begin(
             corrects_report_id=correcting.id,
         )
         first = REPORT.step("confirm")
-    state = ReportState(ctx=ctx, conversation=REPORT.open(ctx, draft), draft=draft, view=view)
+    state = ReportState(
+        ctx=ctx,
+        conversation=REPORT.open(ctx, draft),
+        draft=draft,
+        view=view,
+        first_page=first_page,
+    )
     if view is not None and correcting is None:
         select_assignment(state, view)
         first = REPORT.step("status")

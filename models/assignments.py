@@ -98,17 +98,6 @@ _PAGE = Prepared(_ALL_PAGE)
 _OPEN_PAGE = Prepared(_ALL_PAGE.where(col(Assignment.status) != Status.DONE))
 
 
-def has_assignments(session: Session, *, unit_id: int) -> bool:
-    return _ANY_ASSIGNMENT.first(session.connection(), {"unit_id": unit_id}) is not None
-
-
-_ANY_ASSIGNMENT = Prepared(
-    sa.select(col(Assignment.id))
-    .where(col(Assignment.unit_id) == sa.bindparam("unit_id"))
-    .limit(1)
-)
-
-
 def _compact(code: Any) -> Any:
     """A task code without its separators, in SQL: "NV-05" and "nv05" compare equal."""
     for separator in CODE_SEPARATORS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
 from handlers.context import HandlerConfig
 from models.db import SessionFactory, session_factory
@@ -236,6 +237,18 @@ def test_a_new_report_mid_flow_starts_over_without_the_files_staged(
     [report] = rows(open_session, Report)
     assert report.result == "Đã ban hành"
     assert rows(open_session, Evidence) == []
+    assert rows(open_session, Conversation) == []
+
+
+def test_a_unit_with_no_tasks_is_told_so_and_no_report_begins(
+    chat_as, open_session, province: Province
+) -> None:
+    ha = chat_as("Nguyễn Thu Hà")
+    unit_id = province.officers["Nguyễn Thu Hà"].unit_id
+    with open_session() as session:
+        session.execute(sa.delete(Assignment).where(col(Assignment.unit_id) == unit_id))
+        session.commit()
+    assert "Phường Hạ Long chưa được giao nhiệm vụ nào." in ha.say("/baocao")
     assert rows(open_session, Conversation) == []
 
 
