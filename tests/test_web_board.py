@@ -17,7 +17,7 @@ from handlers.context import HandlerConfig
 from models.db import SessionFactory, transaction
 from models.tables import Evidence, Officer, Report, Task
 from models.web_access import create_login_link, end_sessions_of
-from tests.conftest import Chat, Province, rows
+from tests.conftest import ZONE, Chat, Province, rows
 from tests.office_files import xlsx
 from tests.web_harness import WebProcess
 
@@ -37,9 +37,14 @@ def link_for(open_session: SessionFactory, web: WebProcess, name: str, **late: A
         return f"{web.base}/login/{create_login_link(session, officer=officer, now=now)}"
 
 
-def report_with_evidence(chat_as) -> None:  # type: ignore[no-untyped-def]
+def report_with_evidence(chat_as, open_session: SessionFactory) -> None:  # type: ignore[no-untyped-def]
     ha = chat_as("Nguyễn Thu Hà")
     ha.now = datetime.now(UTC)  # the board's period (this week) is of the real clock
+    # and so is "overdue": NV-03 is due ten days after the fixtures' date, which the real
+    # clock passes; ten days after the real one it is in progress whatever the day
+    with transaction(open_session) as session:
+        task = session.exec(select(Task).where(Task.code == "NV-03")).one()
+        task.deadline = datetime.now(ZONE).date() + timedelta(days=10)
     ha.say("/baocao NV-03")
     ha.press("Đang thực hiện")
     ha.say("60")
@@ -55,7 +60,7 @@ def report_with_evidence(chat_as) -> None:  # type: ignore[no-untyped-def]
 def test_the_secretariat_goes_from_the_board_to_a_reports_evidence(
     web: WebProcess, browser, chat_as, open_session, tmp_path: Path
 ) -> None:
-    report_with_evidence(chat_as)
+    report_with_evidence(chat_as, open_session)
     guesser = chat_as(None, account="guesser")
     guesser.now = datetime.now(UTC)  # the board counts the last 24 hours of the real clock
     guesser.say("/start WRONG123")
@@ -143,7 +148,7 @@ def test_upload_a_bad_then_a_good_task_list_and_download_the_export(
 def test_an_officer_sees_their_unit_and_nothing_of_another(
     web: WebProcess, browser, chat_as, open_session, province: Province
 ) -> None:
-    report_with_evidence(chat_as)
+    report_with_evidence(chat_as, open_session)
     with open_session() as session:
         evidence_id = session.exec(select(Evidence.id)).first()
     ha_long = province.units["Phường Hạ Long"].id
@@ -183,9 +188,9 @@ def status_and_place(
 
 
 def test_without_a_session_there_is_an_explanation_and_no_data(
-    web: WebProcess, province: Province, chat_as
+    web: WebProcess, province: Province, chat_as, open_session
 ) -> None:
-    report_with_evidence(chat_as)
+    report_with_evidence(chat_as, open_session)
     for path in ("/", "/board", "/units/1", "/tasks/1", "/notes", "/evidence/1", "/export.xlsx"):
         status, place, body = status_and_place(f"{web.base}{path}")
         assert (status, place) == (200, f"{web.base}/welcome"), path
