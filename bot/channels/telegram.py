@@ -96,30 +96,7 @@ TYPING_SHOWN_FOR = 5.0  # seconds Telegram shows "typing…" after a chat action
 
 log = logging.getLogger(__name__)
 
-# aiogram reads every answer as `Response[<the method's result type>]`, a pydantic generic class
-# that pydantic caches only weakly: once collected, the next answer builds the class again
-# (a few milliseconds of CPU, most of a request's cost). Holding them keeps them built.
-_RESPONSE_TYPES = tuple(
-    Response[method.__returning__]  # type: ignore[name-defined]
-    for method in (  # the methods the channel sends
-        AnswerCallbackQuery,
-        EditMessageReplyMarkupUnread,
-        EditMessageTextUnread,
-        GetFile,
-        GetUpdates,
-        SendChatAction,
-        SendDocument,
-        SendMessageUnread,
-        SendPhoto,
-    )
-)
-
-
-# The models the channel reads and sends, built now: aiogram's are built when first used
-# (`bot.aiogram_models`), so the first update would pay for them, and one that could not be
-# built would fail then instead of at start.
-build_now(
-    Update,
+SENT_METHODS = (  # every method the channel sends
     AnswerCallbackQuery,
     EditMessageReplyMarkupUnread,
     EditMessageTextUnread,
@@ -130,6 +107,19 @@ build_now(
     SendMessageUnread,
     SendPhoto,
 )
+
+# aiogram reads every answer as `Response[<the method's result type>]`, a pydantic generic class
+# that pydantic caches only weakly: once collected, the next answer builds the class again
+# (a few milliseconds of CPU, most of a request's cost). Holding them keeps them built.
+_RESPONSE_TYPES = tuple(
+    Response[method.__returning__]  # type: ignore[name-defined]
+    for method in SENT_METHODS
+)
+
+# The models the channel reads and sends, built now: aiogram's are built when first used
+# (`bot.aiogram_models`), so the first update would pay for them, and one that could not be
+# built would fail then instead of at start.
+build_now(Update, *SENT_METHODS)
 
 
 def make_bot(
