@@ -11,6 +11,13 @@ back with the types' result processors. The SQL, the values and the types are ex
 SQLAlchemy would send and read; the driver's errors come out as SQLAlchemy's (IntegrityError,
 OperationalError, …), and a lost connection is invalidated as SQLAlchemy does.
 
+On psycopg the statement goes in the server's own form, `$1, $2, …` (converted from
+SQLAlchemy's `%(name)s` once, at compile time), through a `RawCursor` with the values in order:
+psycopg's default cursor parses the `%(name)s` form and reorders a dict of values on every
+execution. One cursor serves each driver connection (kept in its pool record's `info`), and
+whether rows come back is the statement's (a select, a RETURNING), not the cursor's
+`description`, which psycopg builds anew, column by column, on every read.
+
 What it does not do itself goes through SQLAlchemy's execution, as before: an insert that
 leaves out a column with a Python-side default (SQLAlchemy computes it per execution),
 expanding `IN` lists and parameters rendered into the SQL (found when the statement is first
@@ -21,6 +28,7 @@ it as before.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +39,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 _REQUIRED = object()  # a parameter each execution must give
+_CURSOR = "models.prepared.cursor"  # the key of a driver connection's cursor in its `info`
+_PYFORMAT = re.compile(r"%\((?P<name>[^)]+)\)s|%%")  # psycopg's placeholders, and an escaped %
 Processor = Callable[[Any], Any]
 Row = tuple[Any, ...]
 
@@ -52,6 +62,7 @@ class _Compiled:
     sql: str
     binds: tuple[_Bind, ...]  # in the order of the SQL's placeholders (positional styles)
     names: tuple[str, ...] | None  # the placeholders' names (named styles); None: positional
+    raw_sql: bytes | None  # psycopg: the SQL with $1, $2, … (`binds` in their order)
     result_types: tuple[sa.types.TypeEngine[Any], ...]
     results: tuple[Processor | None, ...] | None = None  # set from the first answer
 
@@ -76,18 +87,14 @@ class Prepared:
         values = _values(compiled, parameters)
         if not connection.in_transaction():
             connection.begin()  # as Connection.execute begins one itself
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        cursor = driver.cursor()
+        cursor = _cursor(connection, raw=compiled.raw_sql is not None)
         try:
-            cursor.execute(compiled.sql, values)
-            raw = cursor.fetchall() if cursor.description is not None else []
+            cursor.execute(compiled.raw_sql or compiled.sql, values)
+            raw = cursor.fetchall() if self.keys else []
             if raw and compiled.results is None:
                 compiled.results = _result_processors(compiled, cursor.description)
         except connection.dialect.loaded_dbapi.Error as error:
             raise _as_sqlalchemy_error(connection, error, compiled.sql, values, cursor) from error
-        finally:
-            cursor.close()
         results = compiled.results
         if not raw or results is None or not any(results):
             return [tuple(row) for row in raw]
@@ -140,6 +147,25 @@ class Prepared:
             return self._compiled[key]
 
 
+def _cursor(connection: sa.Connection, *, raw: bool) -> Any:
+    """The cursor of the connection's driver connection, made on first use (a psycopg
+    `RawCursor` for statements in the server's form). A driver connection replaced by the
+    pool comes with an empty `info`, and so a cursor of its own."""
+    record = connection.connection
+    cursor = record.info.get(_CURSOR)
+    if cursor is None:
+        driver = record.driver_connection
+        assert driver is not None
+        if raw:
+            from psycopg import RawCursor  # only raw SQL is for psycopg
+
+            cursor = RawCursor(driver)
+        else:
+            cursor = driver.cursor()
+        record.info[_CURSOR] = cursor
+    return cursor
+
+
 def _observed(connection: sa.Connection) -> bool:
     """Someone listens to the statements SQLAlchemy sends, or logs them."""
     dispatch = connection.engine.dispatch  # the connection's own joins it, at a cost per call
@@ -164,20 +190,41 @@ def _compiled(statement: sa.Executable, dialect: Dialect, keys: Sequence[str]) -
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         binds[name] = _Bind(name, fixed, process)
     names: tuple[str, ...] | None = None
+    raw_sql: bytes | None = None
     if dialect.positional:
         placed = tuple(binds[name] for name in compiled.positiontup or ())
     else:
         escaped = compiled.escaped_bind_names
         placed = tuple(binds.values())
         names = tuple(escaped.get(bind.name, bind.name) for bind in placed)
+        if dialect.driver == "psycopg":
+            raw_sql, order = _server_form(compiled.string)
+            by_name = dict(zip(names, placed, strict=True))
+            placed, names = tuple(by_name[name] for name in order), None
     columns = getattr(statement, "exported_columns", ())
     return _Compiled(
         dialect=dialect,
         sql=compiled.string,
         binds=placed,
         names=names,
+        raw_sql=raw_sql,
         result_types=tuple(column.type for column in columns),
     )
+
+
+def _server_form(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """psycopg's `%(name)s` SQL in PostgreSQL's own `$1, $2, …` (a name used twice is one
+    number; `%%` is `%`), and the names in the numbers' order."""
+    order: dict[str, int] = {}
+
+    def number(found: re.Match[str]) -> str:
+        name = found.group("name")
+        if name is None:
+            return "%"
+        return f"${order.setdefault(name, len(order) + 1)}"
+
+    converted = _PYFORMAT.sub(number, sql)
+    return converted.encode(), tuple(order)
 
 
 def _values(compiled: _Compiled, parameters: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:

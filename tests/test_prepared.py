@@ -85,6 +85,33 @@ def test_values_written_into_the_statement_go_with_those_given(engine: Engine) -
         assert MARK_SENT.rows(connection, {"row_id": -1, "sent_at": AT}) == []
 
 
+def test_a_parameter_used_twice_and_a_percent_sign_in_the_sql_come_out_right(
+    engine: Engine,
+) -> None:
+    """On psycopg the SQL goes as `$1, $2, …`, converted from `%(name)s` at compile time."""
+    times = sa.bindparam("n", type_=sa.Integer)
+    statement = Prepared(
+        sa.select(
+            (times * times).label("square"),
+            sa.literal_column("'50%'").label("share"),
+            (sa.bindparam("n", type_=sa.Integer) + sa.bindparam("m", type_=sa.Integer)).label(
+                "sum"
+            ),
+        )
+    )
+    with engine.begin() as connection:
+        assert statement.mapping(connection, {"n": 7, "m": 1}) == {
+            "square": 49,
+            "share": "50%",
+            "sum": 8,
+        }
+        assert statement.mapping(connection, {"m": 2, "n": 3}) == {
+            "square": 9,
+            "share": "50%",
+            "sum": 5,
+        }
+
+
 def test_an_insert_that_leaves_a_default_to_compute_goes_through_sqlalchemy(
     engine: Engine,
 ) -> None:
