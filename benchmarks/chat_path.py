@@ -3,7 +3,7 @@
 Bot API.
 
     python benchmarks/chat_path.py --database-url sqlite:////tmp/hcm.db
-    python benchmarks/chat_path.py --database-url postgresql+psycopg://…/bench_hcm
+    python benchmarks/chat_path.py --database-url postgresql+psycopg://…/bench_hcm --repeat 5
 
 The data set is one province (Hồ Chí Minh: 168 units, 16,800 assignments, ~210,000 reports),
 generated on first use by benchmarks/national_data.py; the bot runs on a scratch copy of it (a
@@ -16,8 +16,13 @@ the same number of messages and button presses and answers each with one message
 The per-chat pacing of one message a second is lowered and the overall one raised for both,
 since the bare bot has none: what is measured is the work per update.
 
-Printed: idle memory (VmRSS after start and three quiet seconds), CPU time (user + system) per
-update, updates per second, and the ratios to the bare bot.
+Each bot first walks every officer through one guided and one quick report unmeasured (a
+warm-up: a steady bot has its database connections open and its caches filled; the first
+connections' set-up alone was 3 % of a measured run's instructions on PostgreSQL), then the
+measured walk. Printed: idle memory (VmRSS after start and three quiet seconds, before the
+warm-up), CPU time (user + system) per update, updates per second, and the ratios to the bare
+bot; with `--repeat N`, N alternating runs of both bots (each project run on its own scratch
+copy) and the medians.
 
 CPU time on a shared virtual machine varies from run to run (here by ±30 % for both bots, not
 always together). `--instructions` runs both bots under valgrind's callgrind and counts the
@@ -37,6 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 
 import sqlalchemy as sa
 
@@ -198,22 +204,19 @@ class Callgrind:
         return int(found.group(1))
 
 
-def drive(
+def walk(
     fake: FakeTelegram,
-    pid: int,
+    answers: Answers,
     users: list[Officer],
     *,
+    guided_rounds: int,
+    quick_rounds: int,
     bare: bool,
-    callgrind: Callgrind | None = None,
-) -> Measure:
-    answers = Answers(fake)
-    slower = callgrind.SLOWER if callgrind else 1
-    time.sleep(3 * (10 if callgrind else 1))  # quiet: what it holds when nobody writes
-    idle = rss_mb(pid)
+    slower: int,
+) -> int:
+    """Every officer through `guided_rounds` guided reports, then `quick_rounds` quick ones,
+    in lockstep; the number of updates sent."""
     updates = 0
-    if callgrind:
-        callgrind.count(pid, on=True)
-    cpu_before, started = cpu_seconds(pid), time.monotonic()
 
     def step(action: str, value: str, expect: str) -> None:
         nonlocal updates
@@ -250,11 +253,42 @@ def drive(
                 f"{len(late)} still wait for {expect!r}; {late[0]}: {last}"
             ) from None
 
-    for _ in range(GUIDED_ROUNDS):
+    for _ in range(guided_rounds):
         for action, value, expect in GUIDED:
             step(action, value, expect)
-    for round_ in range(QUICK_ROUNDS):
+    for round_ in range(quick_rounds):
         step("text", f"/baocao CODE {50 + round_}% Đã hoàn thành bước {round_ + 1}", "Đã lưu")
+    return updates
+
+
+def drive(
+    fake: FakeTelegram,
+    pid: int,
+    users: list[Officer],
+    *,
+    bare: bool,
+    callgrind: Callgrind | None = None,
+) -> Measure:
+    """Idle memory after start, then a warm-up walk (one guided and one quick report each:
+    the connections a steady bot holds are opened, its caches filled), then the measured
+    walk."""
+    answers = Answers(fake)
+    slower = callgrind.SLOWER if callgrind else 1
+    time.sleep(3 * (10 if callgrind else 1))  # quiet: what it holds when nobody writes
+    idle = rss_mb(pid)
+    walk(fake, answers, users, guided_rounds=1, quick_rounds=1, bare=bare, slower=slower)
+    if callgrind:
+        callgrind.count(pid, on=True)
+    cpu_before, started = cpu_seconds(pid), time.monotonic()
+    updates = walk(
+        fake,
+        answers,
+        users,
+        guided_rounds=GUIDED_ROUNDS,
+        quick_rounds=QUICK_ROUNDS,
+        bare=bare,
+        slower=slower,
+    )
     measure = Measure(
         idle_rss_mb=idle,
         updates=updates,
@@ -330,6 +364,34 @@ def run_bare(users: list[Officer], callgrind: Callgrind | None) -> Measure:
     return measure
 
 
+def print_run(title: str, project: Measure, bare: Measure) -> tuple[float, float, float]:
+    """One run's lines; its ratios (idle memory, CPU per update, throughput)."""
+    counted = project.instructions_per_update is not None
+    print(title)
+    extra = f" {'M instructions/update':>22}" if counted else ""
+    print(f"{'':24} {'idle MB':>8} {'CPU ms/update':>14} {'updates/s':>10}{extra}")
+    for name, measure in (("python -m bot run", project), ("bare aiogram bot", bare)):
+        instructions = measure.instructions_per_update
+        print(
+            f"{name:24} {measure.idle_rss_mb:8.0f} {measure.cpu_ms_per_update:14.2f}"
+            f" {measure.per_second:10.0f}"
+            + (f" {instructions / 1e6:22.2f}" if instructions is not None else "")
+        )
+    ratios = (
+        project.idle_rss_mb / bare.idle_rss_mb,
+        project.cpu_ms_per_update / bare.cpu_ms_per_update,
+        project.per_second / bare.per_second,
+    )
+    extra = ""
+    if project.instructions_per_update and bare.instructions_per_update:
+        extra = f" {project.instructions_per_update / bare.instructions_per_update:22.2f}"
+    print(
+        f"{'ratio (project / bare)':24} {ratios[0]:8.2f} {ratios[1]:14.2f} {ratios[2]:10.2f}"
+        + extra
+    )
+    return ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -339,36 +401,50 @@ def main() -> None:
         action="store_true",
         help="count instructions per update under valgrind's callgrind (minutes)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of both bots, alternating (each bot on a fresh scratch copy); the medians",
+    )
     arguments = parser.parse_args()
     engine = prepare(arguments.database_url, province=arguments.province)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     users = officers(url)
-    with tempfile.TemporaryDirectory() as folder, scratch_copies(url, ("chat",)) as (copy,):
-        callgrind = Callgrind(Path(folder)) if arguments.instructions else None
-        project = run_project(copy, users, Path(folder), callgrind)
-        bare = run_bare(users, callgrind)
-    print(
-        f"{sa.make_url(url).get_backend_name()}: {len(users)} officers at once, "
-        f"{project.updates} updates" + (" (under callgrind)" if callgrind else "")
-    )
-    extra = f" {'M instructions/update':>22}" if callgrind else ""
-    print(f"{'':24} {'idle MB':>8} {'CPU ms/update':>14} {'updates/s':>10}{extra}")
-    for name, measure in (("python -m bot run", project), ("bare aiogram bot", bare)):
-        counted = measure.instructions_per_update
+    names = tuple(f"chat{run}" for run in range(arguments.repeat))
+    runs: list[tuple[Measure, Measure, tuple[float, float, float]]] = []
+    with scratch_copies(url, names) as copies:
+        for run, copy in enumerate(copies, start=1):
+            with tempfile.TemporaryDirectory() as folder:
+                callgrind = Callgrind(Path(folder)) if arguments.instructions else None
+                project = run_project(copy, users, Path(folder), callgrind)
+                bare = run_bare(users, callgrind)
+            title = (
+                f"{sa.make_url(url).get_backend_name()}: {len(users)} officers at once, "
+                f"{project.updates} updates after a warm-up"
+                + (" (under callgrind)" if callgrind else "")
+                + (f", run {run} of {len(copies)}" if len(copies) > 1 else "")
+            )
+            runs.append((project, bare, print_run(title, project, bare)))
+    if len(runs) > 1:
+        print(f"medians of {len(runs)} runs")
+        print(f"{'':24} {'idle MB':>8} {'CPU ms/update':>14} {'updates/s':>10}")
+        projects = [project for project, _, _ in runs]
+        bares = [bare for _, bare, _ in runs]
+        for name, measures in (("python -m bot run", projects), ("bare aiogram bot", bares)):
+            print(
+                f"{name:24} {median(m.idle_rss_mb for m in measures):8.0f}"
+                f" {median(m.cpu_ms_per_update for m in measures):14.2f}"
+                f" {median(m.per_second for m in measures):10.0f}"
+            )
+        ratios = [run[2] for run in runs]
         print(
-            f"{name:24} {measure.idle_rss_mb:8.0f} {measure.cpu_ms_per_update:14.2f}"
-            f" {measure.per_second:10.0f}"
-            + (f" {counted / 1e6:22.2f}" if counted is not None else "")
+            f"{'ratio (project / bare)':24} {median(r[0] for r in ratios):8.2f}"
+            f" {median(r[1] for r in ratios):14.2f} {median(r[2] for r in ratios):10.2f}"
+            f"  (CPU ratio {min(r[1] for r in ratios):.2f}–{max(r[1] for r in ratios):.2f},"
+            f" throughput ratio {min(r[2] for r in ratios):.2f}–{max(r[2] for r in ratios):.2f})"
         )
-    ratio = ""
-    if project.instructions_per_update and bare.instructions_per_update:
-        ratio = f" {project.instructions_per_update / bare.instructions_per_update:22.2f}"
-    print(
-        f"{'ratio (project / bare)':24} {project.idle_rss_mb / bare.idle_rss_mb:8.2f}"
-        f" {project.cpu_ms_per_update / bare.cpu_ms_per_update:14.2f}"
-        f" {project.per_second / bare.per_second:10.2f}" + ratio
-    )
 
 
 if __name__ == "__main__":
