@@ -60,11 +60,15 @@ def database_threads(backend: str) -> int:
     only waits for the first one's lock, and each hand-over between them, and of the GIL,
     is a pair of context switches (with six, the chat path made about fourteen a handled
     update and spent a sixth of its CPU time in the kernel). PostgreSQL runs transactions
-    side by side and its threads overlap their round trips: as many as Python gives
-    `asyncio.to_thread` by default."""
+    side by side and its threads overlap their round trips, but the process runs Python on
+    one core at a time (the GIL): a thread back from a round trip waits for it, and every
+    hand-over is a pair of context switches. One thread a core and one more: with Python's
+    default for `asyncio.to_thread` (six on two cores) the chat benchmark made 84,000 to
+    110,000 context switches a run and spent 2.4 to 2.75 ms of CPU an update; with three,
+    38,000 and 2.0 to 2.1 ms, and more updates a second (`perf stat` on the bot process)."""
     if backend == "sqlite":
         return 1
-    return min(32, (os.cpu_count() or 1) + 4)
+    return (os.cpu_count() or 1) + 1
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
