@@ -28,13 +28,14 @@ from handlers.flows import flow_of
 from handlers.text import ParsedCommand, parse_command, row_id
 from locales import N_
 from locales.text import clean_text
-from models.accounts import sender_for
+from models.accounts import sender_for, sender_reading
 from models.assignments import AssignmentView, assignment_of_unit
 from models.conversations import ConversationState, last_menu
 from models.db import SessionFactory, transaction
 from models.enums import ChatKind
 from models.messages import Choice, Inbound, Reply
-from models.queue import OutboxMessage, queue_replies, take_delivery
+from models.prepared import begin_with
+from models.queue import OutboxMessage, delivery_taking, queue_replies, take_delivery
 
 CONVERSATION_TTL = timedelta(days=7)
 ButtonHandler = Callable[[Context, str], list[Reply]]
@@ -89,14 +90,28 @@ def handle_queued(
 
 
 def _replies_to(session: Session, inbound: Inbound, config: HandlerConfig) -> list[Reply]:
-    """The delivery's effects, in `session`, and its replies; none for a delivery seen before."""
+    """The delivery's effects, in `session`, and its replies; none for a delivery seen before.
+
+    The transaction begins with the delivery taken and its sender read (on PostgreSQL one
+    round trip for both and the BEGIN, `models.prepared.begin_with`)."""
+    channel, chat_id, delivery_id = inbound.channel, inbound.chat_id, inbound.delivery_id
+    taken_at = datetime.now(UTC)
+    begin_with(
+        session.connection(),
+        [
+            delivery_taking(
+                session, channel=channel, delivery_id=delivery_id, chat_id=chat_id, at=taken_at
+            ),
+            sender_reading(channel=channel, external_id=inbound.sender_id, chat_id=chat_id),
+        ],
+    )
     if not take_delivery(
         session,
-        channel=inbound.channel,
-        delivery_id=inbound.delivery_id,
-        chat_id=inbound.chat_id,
+        channel=channel,
+        delivery_id=delivery_id,
+        chat_id=chat_id,
         received_at=inbound.received_at,
-        at=datetime.now(UTC),
+        at=taken_at,
     ):
         return []
     return route(_context(session, inbound, config))

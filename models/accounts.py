@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.conversations import ConversationState
-from models.prepared import Prepared
+from models.prepared import Prepared, Statement
 from models.snapshots import (
     AccountSnapshot,
     OfficerSnapshot,
@@ -81,7 +81,7 @@ def sender_for(
     (`models.queue.take_delivery`), so no other update of the chat moves it meanwhile."""
     connection = session.connection()
     identity = {"channel": channel, "external_id": external_id}
-    parameters = {**identity, "chat_id": chat_id}
+    _sender, parameters = sender_reading(channel=channel, external_id=external_id, chat_id=chat_id)
     found = _SENDER.mapping(connection, parameters)
     if found is None:
         insert_ignoring_conflict(  # a conflict: their first message in another chat, just now
@@ -115,6 +115,12 @@ def sender_for(
         from_row(UnitSnapshot, found, "u_") if officer else None,
         from_row(ConversationState, found, "c_"),
     )
+
+
+def sender_reading(*, channel: str, external_id: str, chat_id: str) -> Statement:
+    """The read of `sender_for` with its values: for a transaction that begins with it
+    (`models.prepared.begin_with`)."""
+    return _SENDER, {"channel": channel, "external_id": external_id, "chat_id": chat_id}
 
 
 def set_language(session: Session, *, account_id: int, language: str) -> None:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
+from models.prepared import forget_read_ahead
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -88,6 +90,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
         )
         _ping_rested_connections(engine)
+        # What a transaction read ahead (`models.prepared.begin_with`) is not served after
+        # anything else ran in it.
+        event.listen(engine, "before_execute", _forget_read_ahead)
         return engine
     if backend != "sqlite":
         raise DatabaseProblem("unsupported", parsed.drivername)
@@ -201,6 +206,10 @@ def _ping_rested_connections(engine: Engine) -> None:
         except Exception:
             # The pool drops this connection and tries another, up to three times.
             raise sa.exc.DisconnectionError from None
+
+
+def _forget_read_ahead(connection: sa.Connection, *_execution: Any) -> None:
+    forget_read_ahead(connection)
 
 
 def _tune_sqlite(engine: Engine) -> None:

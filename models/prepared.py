@@ -24,12 +24,24 @@ expanding `IN` lists and parameters rendered into the SQL (found when the statem
 compiled for a set of parameters), and every statement while something listens to what
 SQLAlchemy sends (an engine's `before_cursor_execute` events, `echo`), so that listener sees
 it as before.
+
+A transaction can begin with statements read ahead (`begin_with`): on psycopg, BEGIN and those
+statements go to the server as one message, `BEGIN; EXECUTE a(…); EXECUTE b(…)` (PostgreSQL's
+simple query protocol runs them one after the other, each with a snapshot of its own, as if
+sent one by one; each is a statement prepared on the server once per connection, the values
+written as literals by psycopg's own adapters), and their answers are served to the same
+statements with the same values when the code executes them next, in that order. A chat
+update begins this way: its inbox mark (which takes the chat's lock) and the read of its
+sender, one round trip instead of three (psycopg sends BEGIN by itself, and waits for it).
+Anything else executed in between drops what was read ahead, so nothing stale is served.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +52,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 _REQUIRED = object()  # a parameter each execution must give
 _CURSOR = "models.prepared.cursor"  # the key of a driver connection's cursor in its `info`
+_AHEAD = "models.prepared.ahead"  # answers read ahead in a connection's transaction (`info`)
+_ON_SERVER = "models.prepared.on_server"  # the statements prepared on a driver connection
+_SERVER_NUMBERS = itertools.count(1)  # names statements prepared on the server (psycopg)
 _PYFORMAT = re.compile(r"%\((?P<name>[^)]+)\)s|%%")  # psycopg's placeholders, and an escaped %
 Processor = Callable[[Any], Any]
 Row = tuple[Any, ...]
@@ -65,6 +80,7 @@ class _Compiled:
     raw_sql: bytes | None  # psycopg: the SQL with $1, $2, … (`binds` in their order)
     result_types: tuple[sa.types.TypeEngine[Any], ...]
     results: tuple[Processor | None, ...] | None = None  # set from the first answer
+    server_name: bytes | None = None  # psycopg: its name where prepared on the server
 
 
 class Prepared:
@@ -80,6 +96,10 @@ class Prepared:
 
     def rows(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> list[Row]:
         """The rows it answers (none for a statement without RETURNING)."""
+        if _AHEAD in connection.info:
+            served = _read_ahead(connection, self, parameters)
+            if served is not None:
+                return served
         compiled = None if _observed(connection) else self._compile(connection.dialect, parameters)
         if compiled is None:
             result = connection.execute(self.statement, parameters)
@@ -95,16 +115,7 @@ class Prepared:
                 compiled.results = _result_processors(compiled, cursor.description)
         except connection.dialect.loaded_dbapi.Error as error:
             raise _as_sqlalchemy_error(connection, error, compiled.sql, values, cursor) from error
-        results = compiled.results
-        if not raw or results is None or not any(results):
-            return [tuple(row) for row in raw]
-        return [
-            tuple(
-                value if process is None else process(value)
-                for value, process in zip(row, results, strict=True)
-            )
-            for row in raw
-        ]
+        return _processed(compiled, raw)
 
     def first(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> Row | None:
         rows = self.rows(connection, parameters)
@@ -145,6 +156,172 @@ class Prepared:
                 except _NotPreparable:
                     self._compiled[key] = None
             return self._compiled[key]
+
+
+def _processed(compiled: _Compiled, raw: Sequence[Sequence[Any]]) -> list[Row]:
+    """The driver's rows with the column types' result processors applied."""
+    results = compiled.results
+    if not raw or results is None or not any(results):
+        return [tuple(row) for row in raw]
+    return [
+        tuple(
+            value if process is None else process(value)
+            for value, process in zip(row, results, strict=True)
+        )
+        for row in raw
+    ]
+
+
+# ---- a transaction that begins with statements read ahead -----------------------------------
+
+Statement = tuple[Prepared, Mapping[str, Any]]
+
+
+@dataclass
+class _Ahead:
+    """Answers read ahead, for the transaction they were read in."""
+
+    transaction: sa.RootTransaction | None
+    answers: deque[tuple[Prepared, Mapping[str, Any], list[Row]]]
+
+
+def begin_with(connection: sa.Connection, statements: Sequence[Statement]) -> None:
+    """Begin the connection's transaction with `statements`, run now one after the other (each
+    sees what the ones before it did, as if executed in turn); their answers are served when
+    the same statements are executed next with the same values, in the same order, in this
+    transaction (see the module's docstring). On psycopg that is one round trip; where it is
+    not (another driver, something listening to the statements, a transaction already begun
+    on the server, a statement it does not run by itself) nothing is done now, and each
+    statement runs when executed, as it would have."""
+    if connection.dialect.driver != "psycopg" or _observed(connection):
+        return
+    from psycopg.adapt import Transformer
+    from psycopg.pq import TransactionStatus
+
+    if not connection.in_transaction():
+        connection.begin()
+    record = connection.connection
+    driver = record.driver_connection
+    if (
+        driver is None
+        or driver.autocommit
+        or driver.pgconn.transaction_status != TransactionStatus.IDLE
+        or (driver.isolation_level, driver.read_only, driver.deferrable) != (None, None, None)
+    ):
+        return  # psycopg would begin with more than a plain BEGIN, or already began
+    planned: list[_Planned] = []
+    for prepared, parameters in statements:
+        compiled = prepared._compile(connection.dialect, parameters)
+        if compiled is None or compiled.raw_sql is None or compiled.server_name is None:
+            return
+        values = _values(compiled, parameters)
+        assert isinstance(values, tuple), "psycopg's statements take their values in order"
+        planned.append(_Planned(prepared, parameters, compiled, values))
+    transformer = Transformer.from_context(driver)
+    sql = b"; ".join([b"BEGIN", *(p.execution(transformer) for p in planned)])
+    try:
+        results = _begin_on_server(driver, record.info, sql, [p.compiled for p in planned])
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, error, sql.decode(), (), None) from error
+    answers: deque[tuple[Prepared, Mapping[str, Any], list[Row]]] = deque()
+    for statement, result in zip(planned, results[1:], strict=True):  # after BEGIN's
+        compiled, raw = statement.compiled, []
+        if result.ntuples:
+            transformer.set_pgresult(result)
+            raw = transformer.load_rows(0, result.ntuples, tuple)
+            if compiled.results is None:
+                types = [(None, result.ftype(column)) for column in range(result.nfields)]
+                compiled.results = _result_processors(compiled, types)
+        answers.append((statement.prepared, statement.parameters, _processed(compiled, raw)))
+    connection.info[_AHEAD] = _Ahead(connection.get_transaction(), answers)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A statement of `begin_with`, compiled, its values converted."""
+
+    prepared: Prepared
+    parameters: Mapping[str, Any]
+    compiled: _Compiled
+    values: tuple[Any, ...]
+
+    def execution(self, transformer: Any) -> bytes:
+        """`EXECUTE name(literal, …)` of the statement prepared on the server."""
+        name = self.compiled.server_name or b""
+        if not self.values:
+            return b"EXECUTE " + name
+        literals = (
+            b"NULL" if v is None else bytes(transformer.as_literal(v)) for v in self.values
+        )
+        return b"EXECUTE %s(%s)" % (name, b", ".join(literals))
+
+
+def forget_read_ahead(connection: sa.Connection) -> None:
+    """Something else runs in the transaction: what was read ahead may no longer hold."""
+    connection.info.pop(_AHEAD, None)
+
+
+def _read_ahead(
+    connection: sa.Connection, prepared: Prepared, parameters: Mapping[str, Any]
+) -> list[Row] | None:
+    """The answer read ahead for this statement, if it is the next one and of this
+    transaction; anything else drops what was read ahead."""
+    ahead: _Ahead = connection.info[_AHEAD]
+    if ahead.transaction is connection.get_transaction() and ahead.answers:
+        next_prepared, next_parameters, rows = ahead.answers[0]
+        if next_prepared is prepared and next_parameters == parameters:
+            ahead.answers.popleft()
+            if not ahead.answers:
+                del connection.info[_AHEAD]
+            return rows
+    del connection.info[_AHEAD]
+    return None
+
+
+def _begin_on_server(
+    driver: Any, info: dict[Any, Any], sql: bytes, statements: list[_Compiled]
+) -> list[Any]:
+    """Send `BEGIN; EXECUTE …` (`sql`), the statements it executes prepared on the server
+    first where they are not yet. psycopg deallocates every statement prepared on the server
+    when a transaction rolls back (its own cache and ours): a statement found missing is
+    prepared again, and `sql` sent once more, after the failed BEGIN is rolled back."""
+    from psycopg import errors
+
+    on_server: set[bytes | None] = info.setdefault(_ON_SERVER, set())
+    _prepare_on_server(driver, on_server, statements)
+    try:
+        return _simple_query(driver, sql)
+    except errors.InvalidSqlStatementName:
+        _simple_query(driver, b"ROLLBACK")  # not psycopg's: it would deallocate them again
+        on_server.clear()
+    _prepare_on_server(driver, on_server, statements)
+    return _simple_query(driver, sql)
+
+
+def _prepare_on_server(
+    driver: Any, on_server: set[bytes | None], statements: list[_Compiled]
+) -> None:
+    missing = [c for c in statements if c.server_name not in on_server]
+    if missing:
+        _simple_query(
+            driver, b"; ".join(b"PREPARE %s AS %s" % (c.server_name, c.raw_sql) for c in missing)
+        )
+        on_server.update(c.server_name for c in missing)
+
+
+def _simple_query(driver: Any, sql: bytes) -> list[Any]:
+    """Send `sql` (statements separated by `;`) in one message of the simple query protocol,
+    as psycopg sends its own BEGIN and COMMIT; the results, the first error raised."""
+    from psycopg import errors, generators
+    from psycopg.pq import ExecStatus
+
+    with driver.lock:
+        driver.pgconn.send_query(sql)
+        results: list[Any] = driver.wait(generators.execute(driver.pgconn))
+    for result in results:
+        if result.status not in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
+            raise errors.error_from_result(result, encoding=driver.info.encoding)
+    return results
 
 
 def _cursor(connection: sa.Connection, *, raw: bool) -> Any:
@@ -209,6 +386,7 @@ def _compiled(statement: sa.Executable, dialect: Dialect, keys: Sequence[str]) -
         names=names,
         raw_sql=raw_sql,
         result_types=tuple(column.type for column in columns),
+        server_name=f"baocao_{next(_SERVER_NUMBERS)}".encode() if raw_sql else None,
     )
 
 

@@ -22,7 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from models.enums import OutboxState
 from models.messages import Reply
-from models.prepared import Prepared
+from models.prepared import Prepared, Statement
 from models.sql import (
     insert_ignoring_conflict,
     insert_many_returning,
@@ -378,17 +378,28 @@ def take_delivery(
     commits. What the handlers read next (the conversation) is then as the chat's last
     update left it."""
     connection = session.connection()
-    values = {"of_channel": channel, "of_delivery": delivery_id, "handled_at": at, "error": None}
-    held = {**values, "chat": f"{channel}:{chat_id}"}
-    postgresql = is_postgresql(session)
-    take = _TAKE_INBOX_UPDATE_HOLDING_CHAT if postgresql else _TAKE_INBOX_UPDATE
-    if take.first(connection, held if postgresql else values) is not None:
+    take, parameters = delivery_taking(
+        session, channel=channel, delivery_id=delivery_id, chat_id=chat_id, at=at
+    )
+    if take.first(connection, parameters) is not None:
         return True
-    if connection.execute(_IN_INBOX, values).first() is not None:
+    if connection.execute(_IN_INBOX, parameters).first() is not None:
         return False  # marked before: handled, or set aside
-    if postgresql:
-        _HOLD_CHAT.first(connection, held)
+    if take is _TAKE_INBOX_UPDATE_HOLDING_CHAT:
+        _HOLD_CHAT.first(connection, parameters)
     return record_delivery(session, channel=channel, delivery_id=delivery_id, at=received_at)
+
+
+def delivery_taking(
+    session: Session, *, channel: str, delivery_id: str, chat_id: str, at: datetime
+) -> Statement:
+    """The first statement of `take_delivery` (the inbox mark, which on PostgreSQL also takes
+    the chat's lock) with its values: for a transaction that begins with it
+    (`models.prepared.begin_with`)."""
+    values = {"of_channel": channel, "of_delivery": delivery_id, "handled_at": at, "error": None}
+    if is_postgresql(session):
+        return _TAKE_INBOX_UPDATE_HOLDING_CHAT, {**values, "chat": f"{channel}:{chat_id}"}
+    return _TAKE_INBOX_UPDATE, values
 
 
 def store_inbox_many(

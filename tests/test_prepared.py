@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import col
 
 from models.enums import OutboxState
-from models.prepared import Prepared
+from models.prepared import Prepared, begin_with
 from models.tables import Outbox
 from tests.conftest import backend_of, drop_on_the_server
 
@@ -169,3 +169,126 @@ def test_a_connection_lost_under_a_statement_is_replaced(engine: Engine) -> None
         assert raised.value.connection_invalidated
     with engine.begin() as connection:  # a new connection in its place
         assert SELECT.mapping(connection, {"key": "reply:f"}) is not None
+
+
+# ---- a transaction begun with statements read ahead (`begin_with`) --------------------------
+
+
+def prepared_on_the_server(connection: sa.Connection) -> set[str]:
+    """The names of the statements prepared in this connection's server session."""
+    names = connection.exec_driver_sql("SELECT name FROM pg_prepared_statements").scalars()
+    return set(names)
+
+
+def test_statements_read_ahead_answer_as_if_each_ran_in_turn(engine: Engine) -> None:
+    with engine.begin() as connection:
+        row_id = INSERT.scalar(connection, row("reply:g"))
+    executed = Executed(engine)
+    with engine.begin() as connection:
+        begin_with(
+            connection,
+            [(MARK_SENT, {"row_id": row_id, "sent_at": AT}), (SELECT, {"key": "reply:g"})],
+        )
+        marked = MARK_SENT.first(connection, {"row_id": row_id, "sent_at": AT})
+        found = SELECT.mapping(connection, {"key": "reply:g"})  # sees what the mark wrote
+        inserted = INSERT.scalar(connection, row("reply:h"))
+        begin_with(connection, [(SELECT, {"key": "reply:h"})])  # begun already: not read ahead
+        assert SELECT.mapping(connection, {"key": "reply:h"}) is not None
+        if engine.dialect.name == "postgresql":
+            assert executed.count == 0, "nothing went through SQLAlchemy's execution"
+            assert len(prepared_on_the_server(connection)) == 2  # the mark and the select
+    assert marked == (OutboxState.SENT, AT)
+    assert found is not None
+    assert found["state"] is OutboxState.SENT
+    assert found["sent_at"] == AT
+    assert found["sent_at"].tzinfo is not None
+    assert found["payload"] == {"kind": "reply", "text": "Đã lưu ✅", "choices": [1, 2]}
+    assert found["created_at"] == AT - timedelta(days=1)
+    assert isinstance(inserted, int)
+
+
+def count_on_the_driver(connection: sa.Connection, key: str) -> int:
+    """Outbox rows of `key`, counted on the driver's connection in its transaction (unseen by
+    SQLAlchemy: what was read ahead stays)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    cursor.execute("SELECT count(*) FROM outbox WHERE key = %s", (key,))
+    return int(cursor.fetchone()[0])
+
+
+def test_a_statement_read_ahead_runs_once(engine: Engine) -> None:
+    with engine.begin() as connection:
+        begin_with(connection, [(INSERT, row("reply:i"))])
+        if engine.dialect.name == "postgresql":  # run already, at the BEGIN
+            assert count_on_the_driver(connection, "reply:i") == 1
+        first = INSERT.scalar(connection, row("reply:i"))  # served, not inserted again
+    with engine.connect() as connection:
+        keys = connection.execute(sa.select(TABLE.c.id).where(TABLE.c.key == "reply:i")).all()
+    assert [tuple(k) for k in keys] == [(first,)]
+
+
+def test_what_was_read_ahead_is_not_served_once_anything_else_ran(engine: Engine) -> None:
+    with engine.begin() as connection:
+        row_id = INSERT.scalar(connection, row("reply:j"))
+    with engine.begin() as connection:
+        begin_with(connection, [(SELECT, {"key": "reply:j"})])
+        connection.execute(TABLE.update().where(TABLE.c.id == row_id).values(attempts=3))
+        assert (SELECT.mapping(connection, {"key": "reply:j"}) or {})["attempts"] == 3
+    with engine.begin() as connection:
+        begin_with(connection, [(SELECT, {"key": "reply:j"})])
+        MARK_SENT.rows(connection, {"row_id": row_id, "sent_at": AT})
+        assert (SELECT.mapping(connection, {"key": "reply:j"}) or {})["state"] is OutboxState.SENT
+    with engine.connect() as connection:  # read ahead, never asked for, then rolled back
+        with connection.begin():
+            begin_with(connection, [(SELECT, {"key": "reply:j"})])
+        with connection.begin():
+            connection.execute(TABLE.update().where(TABLE.c.id == row_id).values(attempts=4))
+        with connection.begin():
+            assert (SELECT.mapping(connection, {"key": "reply:j"}) or {})["attempts"] == 4
+
+
+def insert_begun_with(engine: Engine, values: dict[str, Any], *, then_fail: bool = False) -> None:
+    """A transaction that begins with the insert of `values` (on PostgreSQL read ahead), runs
+    it, and fails afterwards if told to."""
+    with engine.begin() as connection:
+        begin_with(connection, [(INSERT, values)])
+        INSERT.rows(connection, values)
+        if then_fail:
+            raise RuntimeError("the handler failed")
+
+
+def test_a_transaction_begun_with_statements_is_rolled_back_whole(engine: Engine) -> None:
+    with pytest.raises(RuntimeError):
+        insert_begun_with(engine, row("reply:k"), then_fail=True)
+    with engine.connect() as connection:
+        assert SELECT.mapping(connection, {"key": "reply:k"}) is None
+
+
+def test_a_statement_read_ahead_that_fails_fails_as_sqlalchemys(engine: Engine) -> None:
+    with engine.begin() as connection:
+        INSERT.rows(connection, row("reply:l"))
+    with pytest.raises(sa.exc.IntegrityError):
+        insert_begun_with(engine, row("reply:l"))  # the same key
+    with engine.begin() as connection:  # rolled back; the connection goes on working
+        begin_with(connection, [(SELECT, {"key": "reply:l"})])
+        assert SELECT.mapping(connection, {"key": "reply:l"}) is not None
+
+
+def test_statements_deallocated_on_the_server_are_prepared_again(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("statements prepared on the server: PostgreSQL")
+    with engine.begin() as connection:
+        INSERT.rows(connection, row("reply:m"))
+    with engine.connect() as connection:
+        with connection.begin():
+            begin_with(connection, [(SELECT, {"key": "reply:m"})])
+            assert SELECT.mapping(connection, {"key": "reply:m"}) is not None
+            assert prepared_on_the_server(connection)
+        with connection.begin():
+            # as psycopg does after every ROLLBACK when it has prepared statements itself
+            connection.exec_driver_sql("DEALLOCATE ALL")
+        with connection.begin():
+            begin_with(connection, [(SELECT, {"key": "reply:m"})])
+            assert SELECT.mapping(connection, {"key": "reply:m"}) is not None
+            assert prepared_on_the_server(connection)
