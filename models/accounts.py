@@ -81,8 +81,8 @@ def sender_for(
     (`models.queue.take_delivery`), so no other update of the chat moves it meanwhile."""
     connection = session.connection()
     identity = {"channel": channel, "external_id": external_id}
-    _sender, parameters = sender_reading(channel=channel, external_id=external_id, chat_id=chat_id)
-    found = _SENDER.mapping(connection, parameters)
+    reading, parameters = sender_reading(channel=channel, external_id=external_id, chat_id=chat_id)
+    found = reading.mapping(connection, parameters)
     if found is None:
         insert_ignoring_conflict(  # a conflict: their first message in another chat, just now
             session,
@@ -93,7 +93,7 @@ def sender_for(
             created_at=at,
             last_seen_at=at,
         )
-        found = _SENDER.mapping(connection, parameters)
+        found = reading.mapping(connection, parameters)
         assert found is not None, "the account was just stored"
     account = from_row(AccountSnapshot, found, "a_")
     assert account is not None
