@@ -34,6 +34,8 @@ statements with the same values when the code executes them next, in that order.
 update begins this way: its inbox mark (which takes the chat's lock) and the read of its
 sender, one round trip instead of three (psycopg sends BEGIN by itself, and waits for it).
 Anything else executed in between drops what was read ahead, so nothing stale is served.
+Such a transaction can end the same way (`commit_with`): its last statement and the COMMIT in
+one message, `EXECUTE c(…); COMMIT`; a chat update's last is the insert of its reply.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ _REQUIRED = object()  # a parameter each execution must give
 _CURSOR = "models.prepared.cursor"  # the key of a driver connection's cursor in its `info`
 _AHEAD = "models.prepared.ahead"  # answers read ahead in a connection's transaction (`info`)
 _ON_SERVER = "models.prepared.on_server"  # the statements prepared on a driver connection
+_BEGUN = "models.prepared.begun"  # the transaction `begin_with` began on the server (`info`)
 _SERVER_NUMBERS = itertools.count(1)  # names statements prepared on the server (psycopg)
 _PYFORMAT = re.compile(r"%\((?P<name>[^)]+)\)s|%%")  # psycopg's placeholders, and an escaped %
 Processor = Callable[[Any], Any]
@@ -223,17 +226,88 @@ def begin_with(connection: sa.Connection, statements: Sequence[Statement]) -> No
         results = _begin_on_server(driver, record.info, sql, [p.compiled for p in planned])
     except connection.dialect.loaded_dbapi.Error as error:
         raise _as_sqlalchemy_error(connection, error, sql.decode(), (), None) from error
-    answers: deque[tuple[Prepared, Mapping[str, Any], list[Row]]] = deque()
-    for statement, result in zip(planned, results[1:], strict=True):  # after BEGIN's
-        compiled, raw = statement.compiled, []
-        if result.ntuples:
-            transformer.set_pgresult(result)
-            raw = transformer.load_rows(0, result.ntuples, tuple)
-            if compiled.results is None:
-                types = [(None, result.ftype(column)) for column in range(result.nfields)]
-                compiled.results = _result_processors(compiled, types)
-        answers.append((statement.prepared, statement.parameters, _processed(compiled, raw)))
+    answers: deque[tuple[Prepared, Mapping[str, Any], list[Row]]] = deque(
+        (
+            statement.prepared,
+            statement.parameters,
+            _loaded(transformer, statement.compiled, result),
+        )
+        for statement, result in zip(planned, results[1:], strict=True)  # after BEGIN's
+    )
     connection.info[_AHEAD] = _Ahead(connection.get_transaction(), answers)
+    connection.info[_BEGUN] = connection.get_transaction()
+
+
+def _loaded(transformer: Any, compiled: _Compiled, result: Any) -> list[Row]:
+    """The rows of a statement's result in a simple query's answer, as `Prepared.rows`
+    would answer them."""
+    if not result.ntuples:
+        return []
+    transformer.set_pgresult(result)
+    raw = transformer.load_rows(0, result.ntuples, tuple)
+    if compiled.results is None:
+        types = [(None, result.ftype(column)) for column in range(result.nfields)]
+        compiled.results = _result_processors(compiled, types)
+    return _processed(compiled, raw)
+
+
+def commit_with(
+    connection: sa.Connection, prepared: Prepared, parameters: Mapping[str, Any]
+) -> list[Row]:
+    """Run the last statement of the transaction's changes and commit them with it: its rows.
+
+    On psycopg, in a transaction `begin_with` began, `EXECUTE a(…); COMMIT` goes as one
+    message (PostgreSQL skips the COMMIT if the statement fails, and the transaction is rolled
+    back as after any failed statement); the commit that follows (the session's) finds nothing
+    left to commit, and psycopg sends nothing. Anything run after this on the connection runs
+    in a transaction of its own, which that commit commits. Elsewhere (another driver,
+    something listening, a transaction not begun by `begin_with`, whose statements prepared
+    on the server this one cannot vouch for) the statement just runs, and the commit that
+    follows commits."""
+    folded = _folded_commit(connection, prepared, parameters)
+    if folded is None:
+        return prepared.rows(connection, parameters)
+    driver, statement = folded
+    from psycopg.adapt import Transformer
+
+    forget_read_ahead(connection)
+    transformer = Transformer.from_context(driver)
+    sql = statement.execution(transformer) + b"; COMMIT"
+    try:
+        _prepare_on_server(
+            driver, connection.connection.info.setdefault(_ON_SERVER, set()), [statement.compiled]
+        )
+        result, committed = _simple_query(driver, sql)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, error, sql.decode(), (), None) from error
+    if committed.command_status != b"COMMIT":  # PostgreSQL rolled back instead
+        raise sa.exc.InvalidRequestError(
+            f"the transaction was not committed ({committed.command_status!r})"
+        )
+    return _loaded(transformer, statement.compiled, result)
+
+
+def _folded_commit(
+    connection: sa.Connection, prepared: Prepared, parameters: Mapping[str, Any]
+) -> tuple[Any, _Planned] | None:
+    """The driver connection and the statement, where `commit_with` sends the COMMIT with it."""
+    if (
+        connection.dialect.driver != "psycopg"
+        or connection.info.get(_BEGUN) is not connection.get_transaction()
+        or _observed(connection)
+    ):
+        return None
+    from psycopg.pq import TransactionStatus
+
+    driver = connection.connection.driver_connection
+    if driver is None or driver.pgconn.transaction_status != TransactionStatus.INTRANS:
+        return None
+    compiled = prepared._compile(connection.dialect, parameters)
+    if compiled is None or compiled.raw_sql is None or compiled.server_name is None:
+        return None
+    values = _values(compiled, parameters)
+    assert isinstance(values, tuple), "psycopg's statements take their values in order"
+    return driver, _Planned(prepared, parameters, compiled, values)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from models.sql import (
     insert_ignoring_conflict,
     insert_many_returning,
     insert_returning_id,
+    insert_returning_id_committing,
     is_postgresql,
 )
 from models.tables import InboxUpdate, Outbox, SeenDelivery
@@ -188,9 +189,13 @@ def enqueued_id(
     due_at: datetime,
     now: datetime,
     held_until: datetime | None = None,
+    commits: bool = False,
 ) -> int | None:
-    """`enqueue`, answering the new row's id (None if the occurrence was already queued)."""
-    return insert_returning_id(
+    """`enqueue`, answering the new row's id (None if the occurrence was already queued).
+    `commits`: the transaction's last change, committed with it where the driver allows
+    (`models.sql.insert_returning_id_committing`)."""
+    insert = insert_returning_id_committing if commits else insert_returning_id
+    return insert(
         session,
         Outbox,
         key=payload.key(channel=channel, chat_id=chat_id),
@@ -228,9 +233,12 @@ def queue_replies(
     answers_message: str | None,
     now: datetime,
     held_for: timedelta,
+    commits: bool = False,
 ) -> list[OutboxMessage]:
     """The replies to one update as outbox rows, in the transaction of the change they report;
-    this process holds them for `held_for` to send them at once, then any sender may."""
+    this process holds them for `held_for` to send them at once, then any sender may.
+    `commits`: they are the transaction's last changes; the last row's insert commits them
+    all where the driver allows (`enqueued_id`). The session's commit must still follow."""
     payloads = [
         ReplyPayload(
             delivery=delivery,
@@ -241,7 +249,7 @@ def queue_replies(
         for index, reply in enumerate(replies)
     ]
     queued: list[OutboxMessage] = []
-    for payload in payloads:
+    for index, payload in enumerate(payloads):
         key = payload.key(channel=channel, chat_id=chat_id)
         row_id = enqueued_id(
             session,
@@ -251,8 +259,10 @@ def queue_replies(
             due_at=now,
             now=now,
             held_until=now + held_for,
+            commits=commits and index == len(payloads) - 1,
         )
-        if row_id is None:  # queued before (not expected: deliveries are handled once)
+        if row_id is None:  # queued before (not expected: deliveries are handled once); a
+            # read, which may come after the commit
             row_id = session.exec(select(Outbox.id).where(Outbox.key == key)).first()
         if row_id is not None:
             queued.append(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from models.prepared import Prepared
+from models.prepared import Prepared, commit_with
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
@@ -28,6 +28,19 @@ def insert_returning_id(session: Session, table: type[SQLModel], **values: Any) 
     """Insert a row unless one with the same key exists; its id, or None if it existed."""
     found = _insert_returning(session, table, values, returned="id")
     return None if found is None else int(found)
+
+
+def insert_returning_id_committing(
+    session: Session, table: type[SQLModel], **values: Any
+) -> int | None:
+    """`insert_returning_id` as the last change of the session's transaction, committed with
+    it where the driver allows (`models.prepared.commit_with`); what the session holds
+    unflushed goes first. The session's commit must follow (it finds nothing left to do)."""
+    session.flush()
+    connection = session.connection()
+    statement = _insert_ignoring_returning(table, connection.dialect.name, "id")
+    rows = commit_with(connection, statement, values)
+    return int(rows[0][0]) if rows else None
 
 
 def insert_row(session: Session, table: type[SQLModel], **values: Any) -> int:

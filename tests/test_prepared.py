@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import col
 
 from models.enums import OutboxState
-from models.prepared import Prepared, begin_with
+from models.prepared import Prepared, begin_with, commit_with
 from models.tables import Outbox
 from tests.conftest import backend_of, drop_on_the_server
 
@@ -292,3 +292,64 @@ def test_statements_deallocated_on_the_server_are_prepared_again(engine: Engine)
             begin_with(connection, [(SELECT, {"key": "reply:m"})])
             assert SELECT.mapping(connection, {"key": "reply:m"}) is not None
             assert prepared_on_the_server(connection)
+
+
+# ---- ... and that ends with its last statement and the COMMIT (`commit_with`) -----------------
+
+
+def keys_seen_elsewhere(engine: Engine, *keys: str) -> set[str]:
+    """Which of `keys` another connection sees (what is committed)."""
+    with engine.connect() as connection:
+        found = connection.execute(sa.select(TABLE.c.key).where(TABLE.c.key.in_(keys)))
+        return set(found.scalars())
+
+
+def test_a_transaction_begun_with_statements_commits_with_its_last(engine: Engine) -> None:
+    on_postgresql = engine.dialect.name == "postgresql"
+    with engine.begin() as connection:
+        begin_with(connection, [(SELECT, {"key": "reply:n"})])
+        assert SELECT.mapping(connection, {"key": "reply:n"}) is None
+        INSERT.rows(connection, row("reply:o"))  # a change before the last
+        answered = commit_with(connection, INSERT, row("reply:n"))
+        if on_postgresql:  # committed already, in one round trip with the insert
+            assert keys_seen_elsewhere(engine, "reply:n", "reply:o") == {"reply:n", "reply:o"}
+    assert keys_seen_elsewhere(engine, "reply:n", "reply:o") == {"reply:n", "reply:o"}
+    [(row_id, created_at)] = answered
+    assert isinstance(row_id, int)
+    assert created_at == AT - timedelta(days=1)
+    assert created_at.tzinfo is not None
+
+
+def test_a_last_statement_that_fails_rolls_back_the_whole_transaction(engine: Engine) -> None:
+    with engine.begin() as connection:
+        INSERT.rows(connection, row("reply:p"))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        begin_with(connection, [(SELECT, {"key": "reply:p"})])
+        INSERT.rows(connection, row("reply:q"))
+        commit_with(connection, INSERT, row("reply:p"))  # the same key as a row there
+    assert keys_seen_elsewhere(engine, "reply:q") == set()
+    with engine.begin() as connection:  # the connection goes on working
+        begin_with(connection, [(SELECT, {"key": "reply:p"})])
+        assert SELECT.mapping(connection, {"key": "reply:p"}) is not None
+        commit_with(connection, INSERT, row("reply:q"))
+    assert keys_seen_elsewhere(engine, "reply:q") == {"reply:q"}
+
+
+def test_what_runs_after_the_last_statement_is_committed_by_the_commit(engine: Engine) -> None:
+    with engine.begin() as connection:
+        begin_with(connection, [(SELECT, {"key": "reply:r"})])
+        [(row_id, _)] = commit_with(connection, INSERT, row("reply:r"))
+        assert SELECT.mapping(connection, {"key": "reply:r"}) is not None  # still readable
+        MARK_SENT.rows(connection, {"row_id": row_id, "sent_at": AT})
+    with engine.connect() as connection:
+        assert (SELECT.mapping(connection, {"key": "reply:r"}) or {})["state"] is OutboxState.SENT
+
+
+def test_a_transaction_not_begun_with_statements_commits_when_it_ends(engine: Engine) -> None:
+    with engine.begin() as connection:
+        INSERT.rows(connection, row("reply:s"))
+        commit_with(connection, INSERT, row("reply:t"))
+        if engine.dialect.name == "postgresql":
+            # the statements prepared on the server are not known to be there: no COMMIT yet
+            assert keys_seen_elsewhere(engine, "reply:s", "reply:t") == set()
+    assert keys_seen_elsewhere(engine, "reply:s", "reply:t") == {"reply:s", "reply:t"}
