@@ -271,6 +271,7 @@ def commit_with(
     from psycopg.adapt import Transformer
 
     forget_read_ahead(connection)
+    del connection.info[_BEGUN]  # what runs after this is in a transaction of its own
     transformer = Transformer.from_context(driver)
     sql = statement.execution(transformer) + b"; COMMIT"
     try:
@@ -291,9 +292,11 @@ def _folded_commit(
     connection: sa.Connection, prepared: Prepared, parameters: Mapping[str, Any]
 ) -> tuple[Any, _Planned] | None:
     """The driver connection and the statement, where `commit_with` sends the COMMIT with it."""
+    begun = connection.info.get(_BEGUN)
     if (
         connection.dialect.driver != "psycopg"
-        or connection.info.get(_BEGUN) is not connection.get_transaction()
+        or begun is None
+        or begun is not connection.get_transaction()
         or _observed(connection)
     ):
         return None
