@@ -196,8 +196,35 @@ def begin_with(connection: sa.Connection, statements: Sequence[Statement]) -> No
     not (another driver, something listening to the statements, a transaction already begun
     on the server, a statement it does not run by itself) nothing is done now, and each
     statement runs when executed, as it would have."""
-    if connection.dialect.driver != "psycopg" or _observed(connection):
+    sent = _sent_with_begin(connection, statements, commit=False)
+    if sent is None:
         return
+    answers: deque[tuple[Prepared, Mapping[str, Any], list[Row]]] = deque(
+        (statement.prepared, statement.parameters, rows) for statement, rows in sent
+    )
+    connection.info[_AHEAD] = _Ahead(connection.get_transaction(), answers)
+    connection.info[_BEGUN] = connection.get_transaction()
+
+
+def run_together(connection: sa.Connection, statements: Sequence[Statement]) -> list[list[Row]]:
+    """The whole of the connection's transaction: `statements` run one after the other and
+    committed; the rows of each. On psycopg one round trip, `BEGIN; EXECUTE …; …; COMMIT`
+    (PostgreSQL runs nothing after a statement that fails, and the transaction is rolled
+    back), and the commit that follows (the session's) finds nothing left to commit; where
+    `begin_with` would not read ahead, each runs in turn, and that commit commits them."""
+    sent = _sent_with_begin(connection, statements, commit=True)
+    if sent is None:
+        return [prepared.rows(connection, parameters) for prepared, parameters in statements]
+    return [rows for _, rows in sent]
+
+
+def _sent_with_begin(
+    connection: sa.Connection, statements: Sequence[Statement], *, commit: bool
+) -> list[tuple[_Planned, list[Row]]] | None:
+    """`BEGIN; EXECUTE …` (and `; COMMIT` if `commit`) sent on psycopg: each statement with its
+    rows; None where nothing was sent (see `begin_with`)."""
+    if connection.dialect.driver != "psycopg" or _observed(connection):
+        return None
     from psycopg.adapt import Transformer
     from psycopg.pq import TransactionStatus
 
@@ -211,31 +238,36 @@ def begin_with(connection: sa.Connection, statements: Sequence[Statement]) -> No
         or driver.pgconn.transaction_status != TransactionStatus.IDLE
         or (driver.isolation_level, driver.read_only, driver.deferrable) != (None, None, None)
     ):
-        return  # psycopg would begin with more than a plain BEGIN, or already began
+        return None  # psycopg would begin with more than a plain BEGIN, or already began
     planned: list[_Planned] = []
     for prepared, parameters in statements:
         compiled = prepared._compile(connection.dialect, parameters)
         if compiled is None or compiled.raw_sql is None or compiled.server_name is None:
-            return
+            return None
         values = _values(compiled, parameters)
         assert isinstance(values, tuple), "psycopg's statements take their values in order"
         planned.append(_Planned(prepared, parameters, compiled, values))
     transformer = Transformer.from_context(driver)
-    sql = b"; ".join([b"BEGIN", *(p.execution(transformer) for p in planned)])
+    executions = [p.execution(transformer) for p in planned]
+    sql = b"; ".join([b"BEGIN", *executions, *([b"COMMIT"] if commit else [])])
     try:
         results = _begin_on_server(driver, record.info, sql, [p.compiled for p in planned])
     except connection.dialect.loaded_dbapi.Error as error:
         raise _as_sqlalchemy_error(connection, error, sql.decode(), (), None) from error
-    answers: deque[tuple[Prepared, Mapping[str, Any], list[Row]]] = deque(
-        (
-            statement.prepared,
-            statement.parameters,
-            _loaded(transformer, statement.compiled, result),
+    if commit:
+        _check_committed(results[-1])
+    return [
+        (statement, _loaded(transformer, statement.compiled, result))
+        for statement, result in zip(planned, results[1 : 1 + len(planned)], strict=True)
+    ]  # BEGIN's result first, COMMIT's last
+
+
+def _check_committed(result: Any) -> None:
+    """A COMMIT's result: PostgreSQL answers ROLLBACK to it in a transaction that failed."""
+    if result.command_status != b"COMMIT":
+        raise sa.exc.InvalidRequestError(
+            f"the transaction was not committed ({result.command_status!r})"
         )
-        for statement, result in zip(planned, results[1:], strict=True)  # after BEGIN's
-    )
-    connection.info[_AHEAD] = _Ahead(connection.get_transaction(), answers)
-    connection.info[_BEGUN] = connection.get_transaction()
 
 
 def _loaded(transformer: Any, compiled: _Compiled, result: Any) -> list[Row]:
@@ -281,10 +313,7 @@ def commit_with(
         result, committed = _simple_query(driver, sql)
     except connection.dialect.loaded_dbapi.Error as error:
         raise _as_sqlalchemy_error(connection, error, sql.decode(), (), None) from error
-    if committed.command_status != b"COMMIT":  # PostgreSQL rolled back instead
-        raise sa.exc.InvalidRequestError(
-            f"the transaction was not committed ({committed.command_status!r})"
-        )
+    _check_committed(committed)
     return _loaded(transformer, statement.compiled, result)
 
 
@@ -378,8 +407,10 @@ def _begin_on_server(
 def _prepare_on_server(
     driver: Any, on_server: set[bytes | None], statements: list[_Compiled]
 ) -> None:
-    missing = [c for c in statements if c.server_name not in on_server]
-    if missing:
+    missing = list(
+        {c.server_name: c for c in statements if c.server_name not in on_server}.values()
+    )
+    if missing:  # each once, though a statement may run more than once
         _simple_query(
             driver, b"; ".join(b"PREPARE %s AS %s" % (c.server_name, c.raw_sql) for c in missing)
         )

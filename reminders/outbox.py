@@ -31,6 +31,7 @@ from models.messages import (
     Reply,
     TemporaryFailure,
 )
+from models.prepared import Prepared, Statement, run_together
 from models.queue import (
     OutboxKind,
     OutboxMessage,
@@ -95,8 +96,10 @@ class _Starting:
     attempt: int
     until: datetime
 
-    def params(self) -> dict[str, object]:
-        return {"row_id": self.outbox_id, "attempt": self.attempt, "until": self.until}
+    def statement(self) -> Statement:
+        if self.attempt == 0:
+            return _START_FRESH, {"row_id": self.outbox_id, "until": self.until}
+        return _START, {"row_id": self.outbox_id, "attempt": self.attempt, "until": self.until}
 
 
 @dataclass(frozen=True)
@@ -126,10 +129,11 @@ class _Finishing:
         return values
 
 
-# Written for every message sent: built once, their values bound per call. A row a sender
-# took from the outbox (`_start` counted its attempt) starts one by one; the fresh replies of
-# this process start together (_START_FRESH, which counts their first attempt).
-_START = (
+# Written for every message sent: built once, their values bound per call, a statement a mark
+# (a batch of marks goes to the database in one round trip on PostgreSQL: `_write_marks`).
+# A row a sender took from the outbox (`_start` counted its attempt) starts as that sender
+# left it; a fresh reply of this process starts with its first attempt counted.
+_START = Prepared(
     sa.update(Outbox)
     .where(
         col(Outbox.id) == sa.bindparam("row_id"),
@@ -139,23 +143,22 @@ _START = (
     .values(state=OutboxState.SENDING, claimed_until=sa.bindparam("until"))
     .returning(col(Outbox.id))
 )
-_FINISH = sa.update(Outbox).where(col(Outbox.id) == sa.bindparam("row_id"))  # SET: as given
-# The same for many rows at once: the fresh replies starting, the messages that went out.
-_START_FRESH = (
+_START_FRESH = Prepared(
     sa.update(Outbox)
     .where(
-        col(Outbox.id).in_(sa.bindparam("ids", expanding=True)),
+        col(Outbox.id) == sa.bindparam("row_id"),
         col(Outbox.state) == OutboxState.PENDING,
         col(Outbox.attempts) == 0,
     )
     .values(state=OutboxState.SENDING, claimed_until=sa.bindparam("until"), attempts=1)
     .returning(col(Outbox.id))
 )
-_SENT = (
+_SENT = Prepared(
     sa.update(Outbox)
-    .where(col(Outbox.id).in_(sa.bindparam("ids", expanding=True)))
+    .where(col(Outbox.id) == sa.bindparam("row_id"))
     .values(state=OutboxState.SENT, last_error=None, sent_at=sa.bindparam("at"))
 )
+_FINISH = Prepared(sa.update(Outbox).where(col(Outbox.id) == sa.bindparam("row_id")))  # SET: given
 
 
 class TakenOver(Exception):
@@ -280,30 +283,23 @@ class OutboxSender:
         await self._marks(_Finishing(outbox_id, state, now, error, retry_at))
 
     def _write_marks(self, marks: Sequence[_Starting | _Finishing]) -> list[bool]:
-        """The marks of every message that started or finished meanwhile, in one
-        transaction (the fresh replies starting in one statement, the messages sent in
-        another: a row's start and finish never share a batch, so their order holds); for
-        each, whether it applied (a start: the row was still this sender's)."""
-        fresh = [m for m in marks if isinstance(m, _Starting) and m.attempt == 0]
-        sent = [m for m in marks if isinstance(m, _Finishing) and m.sent]
-        started: set[int] = set()
+        """The marks of every message that started or finished meanwhile, in the order they
+        came, as one transaction (on PostgreSQL one round trip: `run_together`); for each,
+        whether it applied (a start: the row was still this sender's)."""
+        statements: list[Statement] = []
+        for mark in marks:
+            if isinstance(mark, _Starting):
+                statements.append(mark.statement())
+            elif mark.sent:
+                statements.append((_SENT, {"row_id": mark.outbox_id, "at": mark.at}))
+            else:
+                statements.append((_FINISH, {"row_id": mark.outbox_id, **mark.values()}))
         with transaction(self.open_session) as session:
-            connection = session.connection()
-            if fresh:  # the replies this process wrote: all in one statement
-                ids = [m.outbox_id for m in fresh]
-                until = max(m.until for m in fresh)
-                rows = connection.execute(_START_FRESH, {"ids": ids, "until": until}).scalars()
-                started.update(row for row in rows if row is not None)
-            if sent:  # recorded sent when the last of them was
-                at = max(m.at for m in sent)
-                connection.execute(_SENT, {"ids": [m.outbox_id for m in sent], "at": at})
-            for mark in marks:
-                if isinstance(mark, _Starting) and mark.attempt != 0:
-                    if connection.execute(_START, mark.params()).first() is not None:
-                        started.add(mark.outbox_id)
-                elif isinstance(mark, _Finishing) and not mark.sent:
-                    connection.execute(_FINISH, {"row_id": mark.outbox_id, **mark.values()})
-        return [not isinstance(m, _Starting) or m.outbox_id in started for m in marks]
+            answers = run_together(session.connection(), statements)
+        return [
+            not isinstance(mark, _Starting) or bool(rows)
+            for mark, rows in zip(marks, answers, strict=True)
+        ]
 
     async def _send_one(self, outbox_id: int, now: datetime, result: SendResult) -> None:
         try:

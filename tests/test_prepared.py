@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import col
 
 from models.enums import OutboxState
-from models.prepared import Prepared, begin_with, commit_with
+from models.prepared import Prepared, begin_with, commit_with, run_together
 from models.tables import Outbox
 from tests.conftest import backend_of, drop_on_the_server
 
@@ -323,10 +323,12 @@ def test_a_transaction_begun_with_statements_commits_with_its_last(engine: Engin
 def test_a_last_statement_that_fails_rolls_back_the_whole_transaction(engine: Engine) -> None:
     with engine.begin() as connection:
         INSERT.rows(connection, row("reply:p"))
-    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+    with engine.begin() as connection:
         begin_with(connection, [(SELECT, {"key": "reply:p"})])
         INSERT.rows(connection, row("reply:q"))
-        commit_with(connection, INSERT, row("reply:p"))  # the same key as a row there
+        with pytest.raises(sa.exc.IntegrityError):
+            commit_with(connection, INSERT, row("reply:p"))  # the same key as a row there
+        connection.rollback()
     assert keys_seen_elsewhere(engine, "reply:q") == set()
     with engine.begin() as connection:  # the connection goes on working
         begin_with(connection, [(SELECT, {"key": "reply:p"})])
@@ -353,3 +355,36 @@ def test_a_transaction_not_begun_with_statements_commits_when_it_ends(engine: En
             # the statements prepared on the server are not known to be there: no COMMIT yet
             assert keys_seen_elsewhere(engine, "reply:s", "reply:t") == set()
     assert keys_seen_elsewhere(engine, "reply:s", "reply:t") == {"reply:s", "reply:t"}
+
+
+# ---- a whole transaction in one round trip (`run_together`) ----------------------------------
+
+
+def test_statements_run_together_are_one_committed_transaction(engine: Engine) -> None:
+    with engine.begin() as connection:
+        inserted, found = run_together(
+            connection, [(INSERT, row("reply:u")), (SELECT, {"key": "reply:u"})]
+        )
+        if engine.dialect.name == "postgresql":  # committed already, in one round trip
+            assert keys_seen_elsewhere(engine, "reply:u") == {"reply:u"}
+    assert keys_seen_elsewhere(engine, "reply:u") == {"reply:u"}
+    [(row_id, created_at)] = inserted
+    assert created_at == AT - timedelta(days=1)
+    assert [r[0] for r in found] == [row_id]  # the select saw the insert before it
+
+
+def test_statements_run_together_that_fail_leave_nothing(engine: Engine) -> None:
+    with engine.begin() as connection:
+        INSERT.rows(connection, row("reply:v"))
+    with engine.begin() as connection:
+        with pytest.raises(sa.exc.IntegrityError):
+            run_together(connection, [(INSERT, row("reply:w")), (INSERT, row("reply:v"))])
+        connection.rollback()
+    assert keys_seen_elsewhere(engine, "reply:w") == set()
+    with engine.begin() as connection:  # the connection goes on working
+        [[(row_id, _)], marked] = run_together(
+            connection,
+            [(INSERT, row("reply:w")), (MARK_SENT, {"row_id": 0, "sent_at": AT})],
+        )
+    assert marked == []  # no row 0
+    assert keys_seen_elsewhere(engine, "reply:w") == {"reply:w"}
