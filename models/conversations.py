@@ -39,7 +39,7 @@ def save_conversation(session: Session, conversation: ConversationState) -> None
         values = {k: v for k, v in vars(conversation).items() if k != "id"}
         conversation.id = _OPEN.scalar(session.connection(), values)
         return
-    _SAVE.rows(
+    _SAVE.later(  # with the next statement (PostgreSQL: `Prepared.later`)
         session.connection(),
         {
             "row_id": conversation.id,
@@ -55,12 +55,12 @@ def save_conversation(session: Session, conversation: ConversationState) -> None
 def end_conversation(session: Session, conversation: ConversationState) -> None:
     """Forget a conversation and any evidence it staged but never saved."""
     drop_staged_evidence(session, conversation)
-    _END.rows(session.connection(), {"row_id": conversation.id})
+    _END.later(session.connection(), {"row_id": conversation.id})
 
 
 def drop_staged_evidence(session: Session, conversation: ConversationState) -> None:
     """Forget the files a conversation staged but never saved (it ends, or starts over)."""
-    _DROP_STAGED_EVIDENCE.rows(session.connection(), {"conversation_id": conversation.id})
+    _DROP_STAGED_EVIDENCE.later(session.connection(), {"conversation_id": conversation.id})
 
 
 # Written on every step of a flow: built once, their values bound per call.

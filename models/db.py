@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
-from models.prepared import forget_read_ahead
+from models.prepared import keep_transactions_whole
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -90,9 +90,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
         )
         _ping_rested_connections(engine)
-        # What a transaction read ahead (`models.prepared.begin_with`) is not served after
-        # anything else ran in it.
-        event.listen(engine, "before_execute", _forget_read_ahead)
+        keep_transactions_whole(engine)
         return engine
     if backend != "sqlite":
         raise DatabaseProblem("unsupported", parsed.drivername)
@@ -206,10 +204,6 @@ def _ping_rested_connections(engine: Engine) -> None:
         except Exception:
             # The pool drops this connection and tries another, up to three times.
             raise sa.exc.DisconnectionError from None
-
-
-def _forget_read_ahead(connection: sa.Connection, *_execution: Any) -> None:
-    forget_read_ahead(connection)
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -57,6 +57,7 @@ _CURSOR = "models.prepared.cursor"  # the key of a driver connection's cursor in
 _AHEAD = "models.prepared.ahead"  # answers read ahead in a connection's transaction (`info`)
 _ON_SERVER = "models.prepared.on_server"  # the statements prepared on a driver connection
 _BEGUN = "models.prepared.begun"  # the transaction `begin_with` began on the server (`info`)
+_LATER = "models.prepared.later"  # writes postponed in a connection's transaction (`info`)
 _SERVER_NUMBERS = itertools.count(1)  # names statements prepared on the server (psycopg)
 _PYFORMAT = re.compile(r"%\((?P<name>[^)]+)\)s|%%")  # psycopg's placeholders, and an escaped %
 Processor = Callable[[Any], Any]
@@ -99,6 +100,8 @@ class Prepared:
 
     def rows(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> list[Row]:
         """The rows it answers (none for a statement without RETURNING)."""
+        if _LATER in connection.info:
+            run_postponed(connection)
         if _AHEAD in connection.info:
             served = _read_ahead(connection, self, parameters)
             if served is not None:
@@ -119,6 +122,22 @@ class Prepared:
         except connection.dialect.loaded_dbapi.Error as error:
             raise _as_sqlalchemy_error(connection, error, compiled.sql, values, cursor) from error
         return _processed(compiled, raw)
+
+    def later(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> None:
+        """Run this write (its answer unread) later in the transaction: on psycopg, in a
+        transaction `begin_with` began, it waits for the next statement and goes to the server
+        in that one's round trip, before it (a `commit_with`, another Prepared, anything
+        executed, the commit); elsewhere it runs now (see `run_postponed`)."""
+        planned = _on_server_in_begun(connection, self, parameters)
+        if planned is None:
+            self.rows(connection, parameters)
+            return
+        forget_read_ahead(connection)  # the answers read ahead are from before this write
+        postponed: _Postponed | None = connection.info.get(_LATER)
+        if postponed is None or postponed.transaction is not connection.get_transaction():
+            postponed = _Postponed(connection.get_transaction(), [])
+            connection.info[_LATER] = postponed
+        postponed.statements.append(planned[1])
 
     def first(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> Row | None:
         rows = self.rows(connection, parameters)
@@ -296,31 +315,89 @@ def commit_with(
     something listening, a transaction not begun by `begin_with`, whose statements prepared
     on the server this one cannot vouch for) the statement just runs, and the commit that
     follows commits."""
-    folded = _folded_commit(connection, prepared, parameters)
+    folded = _on_server_in_begun(connection, prepared, parameters)
     if folded is None:
         return prepared.rows(connection, parameters)
     driver, statement = folded
-    from psycopg.adapt import Transformer
-
+    statements = [*_take_postponed(connection), statement]  # the writes postponed go first
     forget_read_ahead(connection)
     del connection.info[_BEGUN]  # what runs after this is in a transaction of its own
+    results, transformer = _executed(connection, driver, statements, b"COMMIT")
+    _check_committed(results[-1])
+    return _loaded(transformer, statement.compiled, results[-2])
+
+
+def keep_transactions_whole(engine: sa.Engine) -> None:
+    """What a statement executed through the engine's connections (not a `Prepared` one)
+    finds in its transaction: the writes postponed before it run first, and what was read
+    ahead is not served after it; postponed writes run at the commit, and are dropped at a
+    rollback."""
+
+    def before_execute(connection: sa.Connection, *_execution: Any) -> None:
+        if _LATER in connection.info:
+            run_postponed(connection)
+        forget_read_ahead(connection)
+
+    sa.event.listen(engine, "before_execute", before_execute)
+    sa.event.listen(engine, "commit", run_postponed)
+    sa.event.listen(engine, "rollback", drop_postponed)
+
+
+def run_postponed(connection: sa.Connection) -> None:
+    """Send the writes `Prepared.later` postponed in the connection's transaction now, in one
+    round trip (something else is about to run, or the transaction to commit); those of a
+    transaction that ended without them (rolled back) are dropped."""
+    statements = _take_postponed(connection)
+    if statements:
+        driver = connection.connection.driver_connection
+        _executed(connection, driver, statements)
+
+
+def drop_postponed(connection: sa.Connection) -> None:
+    """The transaction rolls back: the writes postponed in it are not sent."""
+    if not connection.invalidated:  # else its driver connection, and all it held, are gone
+        connection.info.pop(_LATER, None)
+
+
+@dataclass
+class _Postponed:
+    """Writes postponed (`Prepared.later`) in the transaction they belong to."""
+
+    transaction: sa.RootTransaction | None
+    statements: list[_Planned]
+
+
+def _take_postponed(connection: sa.Connection) -> list[_Planned]:
+    postponed: _Postponed | None = connection.info.pop(_LATER, None)
+    if postponed is None or postponed.transaction is not connection.get_transaction():
+        return []
+    return postponed.statements
+
+
+def _executed(
+    connection: sa.Connection, driver: Any, statements: list[_Planned], *after: bytes
+) -> tuple[list[Any], Any]:
+    """`EXECUTE a(…); EXECUTE b(…)` (and `after`, as `COMMIT`) sent in one message, each
+    statement prepared on the server first where it is not yet: the results, and the
+    transformer that reads them."""
+    from psycopg.adapt import Transformer
+
     transformer = Transformer.from_context(driver)
-    sql = statement.execution(transformer) + b"; COMMIT"
+    sql = b"; ".join([*(p.execution(transformer) for p in statements), *after])
+    on_server = connection.connection.info.setdefault(_ON_SERVER, set())
     try:
-        _prepare_on_server(
-            driver, connection.connection.info.setdefault(_ON_SERVER, set()), [statement.compiled]
-        )
-        result, committed = _simple_query(driver, sql)
+        _prepare_on_server(driver, on_server, [p.compiled for p in statements])
+        return _simple_query(driver, sql), transformer
     except connection.dialect.loaded_dbapi.Error as error:
         raise _as_sqlalchemy_error(connection, error, sql.decode(), (), None) from error
-    _check_committed(committed)
-    return _loaded(transformer, statement.compiled, result)
 
 
-def _folded_commit(
+def _on_server_in_begun(
     connection: sa.Connection, prepared: Prepared, parameters: Mapping[str, Any]
 ) -> tuple[Any, _Planned] | None:
-    """The driver connection and the statement, where `commit_with` sends the COMMIT with it."""
+    """The driver connection and the statement planned, where it may go to the server as
+    `EXECUTE` with what comes next: on psycopg, in a transaction `begin_with` began (whose
+    statements found on the server vouch that none was deallocated since)."""
     begun = connection.info.get(_BEGUN)
     if (
         connection.dialect.driver != "psycopg"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from models.prepared import Prepared, commit_with
+from models.prepared import Prepared, commit_with, run_postponed
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
@@ -135,6 +135,7 @@ def _insert_many_by_copy(
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in names)
     staging = quote(f"staging_{target.name}")
+    run_postponed(connection)  # what comes next goes to the driver's cursor directly
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:

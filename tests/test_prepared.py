@@ -388,3 +388,132 @@ def test_statements_run_together_that_fail_leave_nothing(engine: Engine) -> None
         )
     assert marked == []  # no row 0
     assert keys_seen_elsewhere(engine, "reply:w") == {"reply:w"}
+
+
+# ---- writes postponed to the next statement's round trip (`Prepared.later`) -----------------
+
+RENAME = Prepared(sa.update(Outbox).where(col(Outbox.id) == sa.bindparam("row_id")))  # SET key
+
+
+def state_on_the_driver(connection: sa.Connection, row_id: int) -> str:
+    """The row's state as the driver's connection sees it in its transaction now (not through
+    SQLAlchemy or `Prepared`: nothing postponed is sent first)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    mark = "%s" if engine_is_postgresql(connection) else "?"
+    cursor.execute(f"SELECT state FROM outbox WHERE id = {mark}", (row_id,))
+    return str(cursor.fetchone()[0])
+
+
+def inserted(engine: Engine, *keys: str) -> list[int]:
+    with engine.begin() as connection:
+        return [INSERT.scalar(connection, row(key)) for key in keys]
+
+
+def begun_with_a_postponed_mark(connection: sa.Connection, row_id: int) -> None:
+    """A transaction begun as a chat update's is, with the row's mark as sent postponed."""
+    begin_with(connection, [(SELECT, {"key": "none"})])
+    MARK_SENT.later(connection, {"row_id": row_id, "sent_at": AT})
+    postponed = engine_is_postgresql(connection)
+    assert state_on_the_driver(connection, row_id) == ("pending" if postponed else "sent")
+
+
+def engine_is_postgresql(connection: sa.Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def test_a_postponed_write_goes_with_the_commit(engine: Engine) -> None:
+    [row_id] = inserted(engine, "reply:x")
+    with engine.begin() as connection:
+        begun_with_a_postponed_mark(connection, row_id)
+        commit_with(connection, INSERT, row("reply:y"))
+        if engine.dialect.name == "postgresql":  # committed, the mark with it
+            assert keys_seen_elsewhere(engine, "reply:y") == {"reply:y"}
+            assert state_seen_elsewhere(engine, "reply:x") is OutboxState.SENT
+    assert state_seen_elsewhere(engine, "reply:x") is OutboxState.SENT
+
+
+def state_seen_elsewhere(engine: Engine, key: str) -> OutboxState:
+    with engine.connect() as connection:
+        state = (SELECT.mapping(connection, {"key": key}) or {})["state"]
+    assert isinstance(state, OutboxState)
+    return state
+
+
+def test_a_postponed_write_runs_before_any_other_statement(engine: Engine) -> None:
+    first, second = inserted(engine, "reply:z1", "reply:z2")
+    with engine.begin() as connection:
+        begun_with_a_postponed_mark(connection, first)
+        assert (SELECT.mapping(connection, {"key": "reply:z1"}) or {})["state"] is OutboxState.SENT
+    with engine.begin() as connection:
+        begun_with_a_postponed_mark(connection, second)
+        found = connection.execute(sa.select(TABLE.c.state).where(TABLE.c.id == second))
+        assert found.scalar() is OutboxState.SENT
+
+
+def test_a_postponed_write_runs_at_a_commit_without_a_last_statement(engine: Engine) -> None:
+    [row_id] = inserted(engine, "reply:z3")
+    with engine.begin() as connection:
+        begun_with_a_postponed_mark(connection, row_id)
+    with engine.connect() as connection:
+        assert (SELECT.mapping(connection, {"key": "reply:z3"}) or {})["state"] is OutboxState.SENT
+
+
+def test_a_postponed_write_is_dropped_when_its_transaction_rolls_back(engine: Engine) -> None:
+    [row_id] = inserted(engine, "reply:z4")
+
+    def failing(connection: sa.Connection) -> None:
+        with connection.begin():
+            begun_with_a_postponed_mark(connection, row_id)
+            raise RuntimeError("the handler failed")
+
+    with engine.connect() as connection:
+        with pytest.raises(RuntimeError):
+            failing(connection)
+        with connection.begin():  # the next transaction on the same connection
+            begin_with(connection, [(SELECT, {"key": "reply:z4"})])
+            commit_with(connection, INSERT, row("reply:z5"))
+    with engine.connect() as connection:
+        found = SELECT.mapping(connection, {"key": "reply:z4"}) or {}
+        assert found["state"] is OutboxState.PENDING
+
+
+def test_a_postponed_write_that_fails_fails_its_transaction(engine: Engine) -> None:
+    taken, renamed = inserted(engine, "reply:z6", "reply:z7")
+
+    def rename_then_insert(connection: sa.Connection) -> None:
+        RENAME.later(connection, {"row_id": renamed, "key": "reply:z6"})  # a key taken
+        commit_with(connection, INSERT, row("reply:z8"))  # on PostgreSQL: fails here
+
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        begin_with(connection, [(SELECT, {"key": "none"})])
+        with pytest.raises(sa.exc.IntegrityError):
+            rename_then_insert(connection)
+        transaction.rollback()
+    assert keys_seen_elsewhere(engine, "reply:z6", "reply:z7", "reply:z8") == {
+        "reply:z6",
+        "reply:z7",
+    }
+    assert taken != renamed
+
+
+def test_a_savepoint_rolled_back_takes_the_writes_postponed_after_it(engine: Engine) -> None:
+    kept, undone = inserted(engine, "reply:z9", "reply:z10")
+    with engine.begin() as connection:
+        begun_with_a_postponed_mark(connection, kept)
+        savepoint = connection.begin_nested()
+        MARK_SENT.later(connection, {"row_id": undone, "sent_at": AT})
+        savepoint.rollback()
+        commit_with(connection, INSERT, row("reply:z11"))
+    with engine.connect() as connection:
+        states = {
+            key: (SELECT.mapping(connection, {"key": key}) or {})["state"]
+            for key in ("reply:z9", "reply:z10", "reply:z11")
+        }
+    assert states == {
+        "reply:z9": OutboxState.SENT,
+        "reply:z10": OutboxState.PENDING,
+        "reply:z11": OutboxState.PENDING,
+    }
