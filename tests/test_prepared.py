@@ -517,3 +517,21 @@ def test_a_savepoint_rolled_back_takes_the_writes_postponed_after_it(engine: Eng
         "reply:z10": OutboxState.PENDING,
         "reply:z11": OutboxState.PENDING,
     }
+
+
+def test_a_postponed_write_that_fails_at_the_commit_fails_the_commit(engine: Engine) -> None:
+    taken, renamed = inserted(engine, "reply:z12", "reply:z13")
+
+    def postponed_then_committed() -> None:
+        with engine.begin() as connection:
+            begin_with(connection, [(SELECT, {"key": "none"})])
+            INSERT.rows(connection, row("reply:z14"))
+            RENAME.later(connection, {"row_id": renamed, "key": "reply:z12"})  # a key taken
+
+    with pytest.raises(sa.exc.IntegrityError):  # on PostgreSQL at the commit
+        postponed_then_committed()
+    assert keys_seen_elsewhere(engine, "reply:z12", "reply:z13", "reply:z14") == {
+        "reply:z12",
+        "reply:z13",
+    }
+    assert taken != renamed
