@@ -209,7 +209,8 @@ def record_report(
         changes["done_at"] = at
     if values.indicator_value is not None:
         changes["indicator_value"] = values.indicator_value
-    _UPDATE_ASSIGNMENT.rows(session.connection(), {"assignment_id": assignment.id, **changes})
+    # with the next statement (PostgreSQL: `Prepared.later`): nothing here reads it back
+    _UPDATE_ASSIGNMENT.later(session.connection(), {"assignment_id": assignment.id, **changes})
     return report_id
 
 
