@@ -260,12 +260,9 @@ def _sent_with_begin(
         return None  # psycopg would begin with more than a plain BEGIN, or already began
     planned: list[_Planned] = []
     for prepared, parameters in statements:
-        compiled = prepared._compile(connection.dialect, parameters)
-        if compiled is None or compiled.raw_sql is None or compiled.server_name is None:
+        if (statement := _planned(connection, prepared, parameters)) is None:
             return None
-        values = _values(compiled, parameters)
-        assert isinstance(values, tuple), "psycopg's statements take their values in order"
-        planned.append(_Planned(prepared, parameters, compiled, values))
+        planned.append(statement)
     transformer = Transformer.from_context(driver)
     executions = [p.execution(transformer) for p in planned]
     sql = b"; ".join([b"BEGIN", *executions, *([b"COMMIT"] if commit else [])])
@@ -411,17 +408,27 @@ def _on_server_in_begun(
     driver = connection.connection.driver_connection
     if driver is None or driver.pgconn.transaction_status != TransactionStatus.INTRANS:
         return None
+    statement = _planned(connection, prepared, parameters)
+    return None if statement is None else (driver, statement)
+
+
+def _planned(
+    connection: sa.Connection, prepared: Prepared, parameters: Mapping[str, Any]
+) -> _Planned | None:
+    """The statement compiled and its values converted, to go to the server as `EXECUTE`;
+    None if it is not one prepared on the server (see `Prepared.rows`)."""
     compiled = prepared._compile(connection.dialect, parameters)
     if compiled is None or compiled.raw_sql is None or compiled.server_name is None:
         return None
     values = _values(compiled, parameters)
     assert isinstance(values, tuple), "psycopg's statements take their values in order"
-    return driver, _Planned(prepared, parameters, compiled, values)
+    return _Planned(prepared, parameters, compiled, values)
 
 
 @dataclass(frozen=True)
 class _Planned:
-    """A statement of `begin_with`, compiled, its values converted."""
+    """A statement going to the server as `EXECUTE` (`begin_with`, `run_together`,
+    `commit_with`, `Prepared.later`), compiled, its values converted."""
 
     prepared: Prepared
     parameters: Mapping[str, Any]
